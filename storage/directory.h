@@ -71,6 +71,8 @@ class Directory {
     // source is "local@domain" or "@domain" (catch-all); the domain must be
     // ours. Targets are addresses (local or remote), one row per target.
     StoreStatus add_alias(std::string_view source, std::string_view target);
+    // Several targets at once, all or none (one transaction).
+    StoreStatus add_alias(std::string_view source, const std::vector<std::string>& targets);
     // Without a target: every target of source.
     StoreStatus delete_alias(std::string_view source, std::string_view target = {});
     StoreResult<std::vector<Alias>> list_aliases(std::string_view domain = {});

@@ -34,24 +34,31 @@ StoreResult<std::vector<std::string>> collect_text(Statement& stmt) {
 }  // namespace
 
 StoreStatus Directory::add_alias(std::string_view source, std::string_view target) {
+    return add_alias(source, std::vector<std::string>{std::string(target)});
+}
+
+StoreStatus Directory::add_alias(std::string_view source, const std::vector<std::string>& targets) {
     auto src = parse_alias_source(source);
     if (!src) return fail(src.error());
-    auto dst = parse_address(target);
-    if (!dst) return fail(dst.error());
+    if (targets.empty()) return store_fail(StoreError::Invalid, "an alias needs at least one target");
     auto tx = Transaction::begin(db_);
     if (!tx) return fail(tx.error());
     auto id = domain_id(src->domain);
     if (!id) return fail(id.error());
-    auto stmt =
-        db_.prepare("INSERT INTO aliases (domain_id, local_key, target) VALUES (?1, ?2, ?3)");
-    if (!stmt) return fail(stmt.error());
-    stmt->bind(1, *id).bind(2, src->key).bind(3, dst->text());
-    if (auto st = stmt->run(); !st) {
-        if (st.error().code == StoreError::Exists) {
-            return store_fail(StoreError::Exists,
-                              "alias exists: " + std::string(source) + " -> " + dst->text());
+    for (const auto& target : targets) {
+        auto dst = parse_address(target);
+        if (!dst) return fail(dst.error());
+        auto stmt =
+            db_.prepare("INSERT INTO aliases (domain_id, local_key, target) VALUES (?1, ?2, ?3)");
+        if (!stmt) return fail(stmt.error());
+        stmt->bind(1, *id).bind(2, src->key).bind(3, dst->text());
+        if (auto st = stmt->run(); !st) {
+            if (st.error().code == StoreError::Exists) {
+                return store_fail(StoreError::Exists,
+                                  "alias exists: " + std::string(source) + " -> " + dst->text());
+            }
+            return st;
         }
-        return st;
     }
     return tx->commit();
 }
