@@ -40,7 +40,8 @@ StoreStatus Directory::add_alias(std::string_view source, std::string_view targe
 StoreStatus Directory::add_alias(std::string_view source, const std::vector<std::string>& targets) {
     auto src = parse_alias_source(source);
     if (!src) return fail(src.error());
-    if (targets.empty()) return store_fail(StoreError::Invalid, "an alias needs at least one target");
+    if (targets.empty())
+        return store_fail(StoreError::Invalid, "an alias needs at least one target");
     auto tx = Transaction::begin(db_);
     if (!tx) return fail(tx.error());
     auto id = domain_id(src->domain);

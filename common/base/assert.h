@@ -15,5 +15,6 @@ namespace postern::detail {
 }  // namespace postern::detail
 
 #define POSTERN_PANIC(what) ::postern::detail::panic((what), __FILE__, __LINE__)
-#define POSTERN_ASSERT(cond) \
-    ((cond) ? static_cast<void>(0) : ::postern::detail::panic("assertion failed: " #cond, __FILE__, __LINE__))
+#define POSTERN_ASSERT(cond)       \
+    ((cond) ? static_cast<void>(0) \
+            : ::postern::detail::panic("assertion failed: " #cond, __FILE__, __LINE__))

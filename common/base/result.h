@@ -28,11 +28,13 @@ Unexpected<std::decay_t<E>> fail(E&& error) {
     return {std::forward<E>(error)};
 }
 
-inline Unexpected<Error> fail(std::string message) { return {Error{std::move(message)}}; }
+inline Unexpected<Error> fail(std::string message) {
+    return {Error{std::move(message)}};
+}
 
 template <typename T, typename E = Error>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
     template <typename F>
     Result(Unexpected<F> u) : state_(std::in_place_index<1>, E(std::move(u.error))) {}
@@ -62,14 +64,14 @@ public:
         return std::get<1>(state_);
     }
 
-private:
+  private:
     std::variant<T, E> state_;
 };
 
 // Result<void>: success carries no value.
 template <typename E>
 class [[nodiscard]] Result<void, E> {
-public:
+  public:
     Result() = default;
     template <typename F>
     Result(Unexpected<F> u) : error_(E(std::move(u.error))), ok_(false) {}
@@ -81,7 +83,7 @@ public:
         return error_;
     }
 
-private:
+  private:
     E error_{};
     bool ok_ = true;
 };

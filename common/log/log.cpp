@@ -20,10 +20,14 @@ std::mutex g_capture_mutex;
 
 constexpr const char* level_tag(Level level) {
     switch (level) {
-        case Level::Debug: return "debug: ";
-        case Level::Info: return "";
-        case Level::Warn: return "warning: ";
-        case Level::Error: return "error: ";
+        case Level::Debug:
+            return "debug: ";
+        case Level::Info:
+            return "";
+        case Level::Warn:
+            return "warning: ";
+        case Level::Error:
+            return "error: ";
     }
     return "";
 }
@@ -44,14 +48,21 @@ void init(std::string_view program, Level min_level) {
     set_level(min_level);
 }
 
-void set_level(Level min_level) { g_min_level = static_cast<int>(min_level); }
+void set_level(Level min_level) {
+    g_min_level = static_cast<int>(min_level);
+}
 
 bool parse_level(std::string_view name, Level& out) {
-    if (name == "debug") out = Level::Debug;
-    else if (name == "info") out = Level::Info;
-    else if (name == "warn") out = Level::Warn;
-    else if (name == "error") out = Level::Error;
-    else return false;
+    if (name == "debug")
+        out = Level::Debug;
+    else if (name == "info")
+        out = Level::Info;
+    else if (name == "warn")
+        out = Level::Warn;
+    else if (name == "error")
+        out = Level::Error;
+    else
+        return false;
     return true;
 }
 

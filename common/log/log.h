@@ -32,7 +32,7 @@ struct LogContext {
 
 // Builds one line and emits it when destroyed (at the end of the statement).
 class Line {
-public:
+  public:
     Line(Level level, const LogContext* ctx, std::string_view event);
     Line(const Line&) = delete;
     Line& operator=(const Line&) = delete;
@@ -40,30 +40,50 @@ public:
 
     Line& kv(std::string_view key, std::string_view value);
     Line& kv(std::string_view key, const char* value) { return kv(key, std::string_view(value)); }
-    Line& kv(std::string_view key, const std::string& value) { return kv(key, std::string_view(value)); }
+    Line& kv(std::string_view key, const std::string& value) {
+        return kv(key, std::string_view(value));
+    }
     Line& kv(std::string_view key, std::int64_t value);
     Line& kv(std::string_view key, std::uint64_t value);
     Line& kv(std::string_view key, int value) { return kv(key, static_cast<std::int64_t>(value)); }
-    Line& kv(std::string_view key, unsigned value) { return kv(key, static_cast<std::uint64_t>(value)); }
+    Line& kv(std::string_view key, unsigned value) {
+        return kv(key, static_cast<std::uint64_t>(value));
+    }
     template <typename T>
     Line& kv(std::string_view key, const Secret<T>&) {
         return kv(key, std::string_view(kRedacted));
     }
 
-private:
+  private:
     bool enabled_;
     Level level_;
     std::string text_;
 };
 
-inline Line debug(std::string_view event) { return Line(Level::Debug, nullptr, event); }
-inline Line info(std::string_view event) { return Line(Level::Info, nullptr, event); }
-inline Line warn(std::string_view event) { return Line(Level::Warn, nullptr, event); }
-inline Line error(std::string_view event) { return Line(Level::Error, nullptr, event); }
-inline Line debug(const LogContext& c, std::string_view event) { return Line(Level::Debug, &c, event); }
-inline Line info(const LogContext& c, std::string_view event) { return Line(Level::Info, &c, event); }
-inline Line warn(const LogContext& c, std::string_view event) { return Line(Level::Warn, &c, event); }
-inline Line error(const LogContext& c, std::string_view event) { return Line(Level::Error, &c, event); }
+inline Line debug(std::string_view event) {
+    return Line(Level::Debug, nullptr, event);
+}
+inline Line info(std::string_view event) {
+    return Line(Level::Info, nullptr, event);
+}
+inline Line warn(std::string_view event) {
+    return Line(Level::Warn, nullptr, event);
+}
+inline Line error(std::string_view event) {
+    return Line(Level::Error, nullptr, event);
+}
+inline Line debug(const LogContext& c, std::string_view event) {
+    return Line(Level::Debug, &c, event);
+}
+inline Line info(const LogContext& c, std::string_view event) {
+    return Line(Level::Info, &c, event);
+}
+inline Line warn(const LogContext& c, std::string_view event) {
+    return Line(Level::Warn, &c, event);
+}
+inline Line error(const LogContext& c, std::string_view event) {
+    return Line(Level::Error, &c, event);
+}
 
 // Tests capture lines instead of writing them to stderr.
 void capture_for_test(std::string* sink);

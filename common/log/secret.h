@@ -11,7 +11,7 @@ namespace postern {
 
 template <typename T = std::string>
 class Secret {
-public:
+  public:
     Secret() = default;
     explicit Secret(T value) : value_(std::move(value)) {}
     Secret(const Secret&) = default;
@@ -25,7 +25,7 @@ public:
     // The only way to the value; the name makes every use easy to audit.
     const T& reveal() const { return value_; }
 
-private:
+  private:
     T value_{};
 };
 

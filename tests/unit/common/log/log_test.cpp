@@ -16,7 +16,8 @@ TEST_CASE("a line carries program, session context, event and fields") {
     const auto ctx = LogContext::for_session(0x3f2a91c0, "[192.0.2.7]:51234");
     info(ctx, "disconnect").kv("reason", "timeout").kv("bytes", 81920);
     CHECK(cap.text.find("smtpd[") != std::string::npos);
-    CHECK(cap.text.find("] s=3f2a91c0 peer=[192.0.2.7]:51234 disconnect reason=timeout bytes=81920\n") !=
+    CHECK(cap.text.find(
+              "] s=3f2a91c0 peer=[192.0.2.7]:51234 disconnect reason=timeout bytes=81920\n") !=
           std::string::npos);
 }
 
