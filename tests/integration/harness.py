@@ -37,8 +37,11 @@ def daemon_built(name):
 
 
 def port_free(port):
+    # SO_REUSEADDR as the daemons use it: a port with only TIME_WAIT
+    # connections left from an earlier test is free for a listener.
     for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
         with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind((host, port))
             except OSError:
@@ -46,10 +49,15 @@ def port_free(port):
     return True
 
 
+# Bases keep every service port (base + 25 ... base + 995) below Linux's
+# ephemeral range (32768 and up), where the tests' own client sockets live.
+PORT_BASE_RANGE = (11000, 31000)
+
+
 def free_port_base():
     """A base N such that N + every standard port is free on loopback."""
     for _ in range(200):
-        base = random.randrange(20000, 60000, 1000)
+        base = random.randrange(*PORT_BASE_RANGE, 10)
         if all(port_free(base + p) for p in SERVICE_PORTS.values()):
             return base
     raise RuntimeError("no free port base found")
@@ -158,3 +166,21 @@ class Instance:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def set_config_value(instance, dotted_key, value):
+    """Sets one key of an instance's postern.json (JSON with comments) before
+    start(), e.g. set_config_value(inst, "pop3.idle_timeout_seconds", 2).
+    The key must already be in the file (mailctl init writes every key)."""
+    section, key = dotted_key.split(".", 1)
+    text = instance.config.read_text()
+    start = re.search(r'^\s*"%s"\s*:\s*\{' % re.escape(section), text, re.M)
+    if start is None:
+        raise KeyError(dotted_key)
+    end = re.compile(r'^\s*\}', re.M).search(text, start.end())  # sections are flat
+    pattern = re.compile(r'^(\s*"%s"\s*:\s*)([^,\n]*)' % re.escape(key), re.M)
+    match = pattern.search(text, start.end(), end.start() if end else len(text))
+    if match is None:
+        raise KeyError(dotted_key)
+    text = text[:match.start(2)] + json.dumps(value) + text[match.end(2):]
+    instance.config.write_text(text)

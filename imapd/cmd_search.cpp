@@ -1,0 +1,87 @@
+// SEARCH and UID SEARCH (RFC 9051 §6.4.4). Criteria are checked on the loop
+// (BAD for bad syntax, NO [BADCHARSET] for charsets other than UTF-8 and
+// US-ASCII), evaluated on the pool over the session's view of the mailbox.
+#include <fstream>
+#include <iterator>
+
+#include "common/base/ascii.h"
+#include "imapd/imap_commands.h"
+#include "imapd/imap_handlers.h"
+#include "imapd/search_keys.h"
+
+namespace postern::imap {
+
+namespace {
+
+struct Found : StoreOutcome {
+    std::vector<std::uint32_t> numbers;
+    std::vector<store::MessageInfo> fresh;
+};
+
+Found run_search(const store::UserPaths& paths, const std::string& mailbox, const SearchKey& key,
+                 const std::vector<store::MessageInfo>& messages, bool uid) {
+    Found r;
+    std::optional<store::MailboxIndex> index;
+    if (!open_index(paths, index, r)) return r;
+    bool needs_file = key.needs_file();
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+        const auto& m = messages[i];
+        std::string file;
+        if (needs_file) {
+            auto path = index->message_path(mailbox, m);
+            if (!path) continue;
+            std::ifstream in(*path, std::ios::binary);
+            if (!in) continue;
+            file.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        }
+        auto seq = static_cast<std::uint32_t>(i + 1);
+        if (search_matches(key, seq, m, file)) r.numbers.push_back(uid ? m.uid : seq);
+    }
+    auto fresh = index->list_messages(mailbox);
+    if (!fresh) return r.set(fresh.error()), r;
+    r.fresh = std::move(*fresh);
+    r.ok = true;
+    return r;
+}
+
+void search(ImapSession& s, Command& cmd, bool uid) {
+    std::size_t pos = 0;
+    if (cmd.args.size() >= 2 && cmd.args[0].is("CHARSET")) {
+        if (!iequals(cmd.args[1].text, "UTF-8") && !iequals(cmd.args[1].text, "US-ASCII"))
+            return s.reply(cmd, "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+        pos = 2;
+    }
+    const MailboxView& view = *s.view();
+    auto key = parse_search(cmd.args, pos, view.exists(), view.max_uid());
+    if (!key) return s.bad(cmd, "Invalid search criteria");
+    std::vector<store::MessageInfo> messages;
+    messages.reserve(view.exists());
+    for (std::uint32_t seq = 1; seq <= view.exists(); ++seq)
+        messages.push_back(view.at(seq));
+    store::UserPaths paths = s.account()->paths;
+    std::string mailbox = view.name();
+    Command done = reply_to(cmd);
+    auto shared_key = std::make_shared<SearchKey>(std::move(*key));
+    s.run_blocking<Found>([paths, mailbox, shared_key, messages = std::move(messages),
+                           uid] { return run_search(paths, mailbox, *shared_key, messages, uid); },
+                          [done, uid](ImapSession& s, Found& r) {
+                              if (!r.ok) return reply_failure(s, done, r.failure);
+                              std::string line = "SEARCH";
+                              for (std::uint32_t n : r.numbers)
+                                  line += " " + std::to_string(n);
+                              s.untagged(line);
+                              s.send(s.view()->sync(r.fresh, uid));
+                              s.reply(done, "OK " + done.name + " completed");
+                          });
+}
+
+}  // namespace
+
+void cmd_search(ImapSession& s, Command& cmd) {
+    search(s, cmd, false);
+}
+void cmd_uid_search(ImapSession& s, Command& cmd) {
+    search(s, cmd, true);
+}
+
+}  // namespace postern::imap

@@ -1,0 +1,78 @@
+// FETCH item parsing and rendering (RFC 9051 §6.4.5, §7.5.2), split from the
+// command so that it can be tested without a session.
+//
+// Rendering works from the index's summary (ENVELOPE, BODY, BODYSTRUCTURE,
+// section offsets: common/mail/message_summary.h) and reads the message file
+// only for body sections. Offsets in the summary are physical bytes; bare LF
+// in a stored file is served as CRLF, and <partial> ranges count the CRLF
+// form, as RFC822.SIZE does.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/mail/message_summary.h"
+#include "imapd/imap_parser.h"
+#include "storage/mailbox_index.h"
+
+namespace postern::imap {
+
+struct BodySection {
+    std::string part;  // "" or "1.2"
+    enum class Text { Full, Header, HeaderFields, HeaderFieldsNot, Text, Mime };
+    Text text = Text::Full;
+    std::vector<std::string> fields;  // upper case
+    bool peek = false;
+    bool partial = false;
+    std::uint64_t offset = 0;
+    std::uint64_t count = 0;
+    std::string label;  // "BODY[HEADER.FIELDS (FROM)]" as we echo it
+};
+
+struct FetchItem {
+    enum class Kind {
+        Flags,
+        Uid,
+        InternalDate,
+        Size,
+        Envelope,
+        Body,
+        BodyStructure,
+        Section,
+        Rfc822,
+        Rfc822Header,
+        Rfc822Text
+    };
+    Kind kind = Kind::Flags;
+    BodySection section;
+};
+
+struct FetchRequest {
+    std::vector<FetchItem> items;
+    bool needs_summary = false;
+    bool needs_file = false;
+    bool sets_seen = false;
+};
+
+// The fetch-att argument (atom, macro or list). nullopt: BAD.
+std::optional<FetchRequest> parse_fetch_items(const Arg& arg, bool uid_command);
+
+// One message's "* n FETCH (...)" line (with literals), CRLF included.
+// `summary` may be null when not needed; `file` empty when not needed.
+std::string render_fetch(std::uint32_t seq, const store::MessageInfo& message,
+                         const FetchRequest& request, const mail::MessageSummary* summary,
+                         std::string_view file, bool flags_changed);
+
+// Bytes of a section, with bare LF served as CRLF and <partial> applied;
+// nullopt if the section does not exist.
+std::optional<std::string> section_bytes(const BodySection& section,
+                                         const mail::MessageSummary& summary,
+                                         std::string_view file);
+
+// LF not preceded by CR becomes CRLF.
+std::string to_crlf(std::string_view bytes);
+
+}  // namespace postern::imap

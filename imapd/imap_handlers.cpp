@@ -1,0 +1,37 @@
+#include "imapd/imap_handlers.h"
+
+#include "common/log/log.h"
+#include "imapd/imap_response.h"
+
+namespace postern::imap {
+
+void reply_failure(ImapSession& s, const Command& cmd, const store::Failure& failure) {
+    if (failure.code == store::StoreError::Temp || failure.code == store::StoreError::Perm) {
+        log::error(s.log_context(), "store_error")
+            .kv("command", cmd.name)
+            .kv("code", store::store_error_name(failure.code))
+            .kv("detail", failure.detail);
+    }
+    s.reply(cmd, store_failure_reply(failure));
+}
+
+std::optional<std::vector<std::uint32_t>> parse_message_set(ImapSession& s, const Command& cmd,
+                                                            const Arg& arg, bool uid) {
+    if (!arg.is_atom()) {
+        s.bad(cmd, "Invalid sequence set");
+        return std::nullopt;
+    }
+    auto set = SeqSet::parse(arg.text, s.context().limits.max_seqset_ranges);
+    if (!set) {
+        s.bad(cmd, "Invalid sequence set");
+        return std::nullopt;
+    }
+    const MailboxView& view = *s.view();
+    if (!uid && set->exceeds(view.exists())) {
+        s.bad(cmd, "Invalid message sequence number");
+        return std::nullopt;
+    }
+    return view.select(*set, uid);
+}
+
+}  // namespace postern::imap

@@ -1,0 +1,49 @@
+// Helpers shared by the cmd_*.cpp handlers: the pool-side result shape, the
+// one place a storage failure becomes a reply, and argument checks.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "imapd/imap_parser.h"
+#include "imapd/imap_session.h"
+#include "imapd/seqset.h"
+#include "storage/mailbox_index.h"
+#include "storage/store_error.h"
+
+namespace postern::imap {
+
+// Base of every pool result: ok, or the storage failure.
+struct StoreOutcome {
+    bool ok = false;
+    store::Failure failure;
+    bool set(const store::Failure& f) {
+        failure = f;
+        return false;
+    }
+};
+
+// Logs the detail (never shown to the client) and sends "tag NO [...] ...".
+void reply_failure(ImapSession& s, const Command& cmd, const store::Failure& failure);
+
+// The tag and name only: what a completion needs to answer.
+inline Command reply_to(const Command& cmd) {
+    return Command{cmd.tag, cmd.name, {}};
+}
+
+// A sequence set argument; on error the BAD reply is sent and nullopt
+// returned. For sequence numbers, numbers past EXISTS are BAD too.
+std::optional<std::vector<std::uint32_t>> parse_message_set(ImapSession& s, const Command& cmd,
+                                                            const Arg& arg, bool uid);
+
+// Opens the user's index on the pool; false (and failure set) on error.
+inline bool open_index(const store::UserPaths& paths, std::optional<store::MailboxIndex>& index,
+                       StoreOutcome& out) {
+    auto opened = store::MailboxIndex::open(paths);
+    if (!opened) return out.set(opened.error());
+    index.emplace(std::move(*opened));
+    return true;
+}
+
+}  // namespace postern::imap

@@ -1,0 +1,173 @@
+// See pop3_maildrop.h. Runs on the libuv pool: each call opens the store
+// afresh (SQLite handles are cheap; a Store is used by one thread at a time).
+#include "pop3d/pop3_maildrop.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+
+#include "pop3d/pop3_wire.h"
+#include "storage/password.h"
+#include "storage/store.h"
+
+namespace postern::pop3 {
+
+namespace {
+
+// Reading buffer for sizing a file; on the pool thread's stack.
+constexpr std::size_t kSizeChunkBytes = 64u << 10;
+
+// An unknown user costs one Argon2id verification like a known one, so the
+// answer's timing does not tell which accounts exist. Hashed once per process
+// (C++ guarantees thread-safe initialisation of the static).
+void spend_verification(const Secret<std::string>& password) {
+    static const std::string dummy = [] {
+        auto h = store::hash_password(Secret<std::string>(std::string("postern-dummy")),
+                                      store::PasswordParams::interactive());
+        return h ? *h : std::string();
+    }();
+    if (!dummy.empty()) (void)store::verify_password(dummy, password);
+}
+
+store::StoreResult<store::Store> open_store(const std::filesystem::path& data_dir) {
+    return store::Store::open(data_dir);
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> SizeCache::get(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto it = sizes_.find(key);
+    if (it == sizes_.end()) return std::nullopt;
+    return it->second;
+}
+
+void SizeCache::put(const std::string& key, std::uint64_t size) {
+    std::lock_guard lock(mutex_);
+    if (sizes_.size() >= kMaxEntries) sizes_.clear();
+    sizes_[key] = size;
+}
+
+LoginCheck check_login(const std::filesystem::path& data_dir, const std::string& address,
+                       const Secret<std::string>& password, AuthCache* cache) {
+    auto st = open_store(data_dir);
+    if (!st) return {LoginCheck::Kind::Temp, {}, st.error().detail};
+    auto user = st->directory().find_user(address);
+    if (!user) {
+        if (user.error().code == store::StoreError::NotFound ||
+            user.error().code == store::StoreError::Invalid) {
+            spend_verification(password);
+            return {LoginCheck::Kind::BadCredentials, {}, "no such user"};
+        }
+        return {LoginCheck::Kind::Temp, {}, user.error().detail};
+    }
+    std::string canonical = user->address();
+    if (cache != nullptr && cache->hit(canonical, password, user->password_hash)) {
+        return {LoginCheck::Kind::Ok, std::move(*user), "cached"};
+    }
+    if (!store::verify_password(user->password_hash, password)) {
+        return {LoginCheck::Kind::BadCredentials, {}, "wrong password"};
+    }
+    if (cache != nullptr) cache->remember(canonical, password, user->password_hash);
+    return {LoginCheck::Kind::Ok, std::move(*user), {}};
+}
+
+store::StoreResult<std::uint64_t> wire_size_of(const std::filesystem::path& file) {
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        if (err == ENOENT) return store::store_fail(store::StoreError::NotFound, file.string());
+        return fail(store::errno_failure("open " + file.string(), err));
+    }
+    WireSizeCounter counter;
+    std::array<char, kSizeChunkBytes> buf;
+    for (;;) {
+        ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int err = errno;
+            ::close(fd);
+            return fail(store::errno_failure("read " + file.string(), err));
+        }
+        if (n == 0) break;
+        counter.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+    }
+    ::close(fd);
+    return counter.finish();
+}
+
+store::StoreResult<Maildrop> load_maildrop(const std::filesystem::path& data_dir,
+                                           const store::User& user, SizeCache& sizes) {
+    auto st = open_store(data_dir);
+    if (!st) return fail(st.error());
+    auto index = st->open_index(user);
+    if (!index) return fail(index.error());
+    auto box = index->find_mailbox(store::kInbox);
+    if (!box) return fail(box.error());
+    auto list = index->list_messages(store::kInbox);
+    if (!list) return fail(list.error());
+    Maildrop drop{user, box->uidvalidity, {}};
+    drop.messages.reserve(list->size());
+    for (auto& info : *list) {
+        auto path = index->message_path(store::kInbox, info);
+        if (!path) {
+            // Expunged between the listing and now: not part of this maildrop.
+            if (path.error().code == store::StoreError::NotFound) continue;
+            return fail(path.error());
+        }
+        MaildropMessage m;
+        m.uidl = std::to_string(box->uidvalidity) + "." + std::to_string(info.uid);
+        std::string key = index->paths().home.string() + "|" + m.uidl;
+        if (auto cached = sizes.get(key)) {
+            m.wire_size = *cached;
+        } else {
+            auto size = wire_size_of(*path);
+            if (!size) {
+                if (size.error().code == store::StoreError::NotFound) continue;
+                return fail(size.error());
+            }
+            m.wire_size = *size;
+            sizes.put(key, *size);
+        }
+        m.info = std::move(info);
+        m.path = std::move(*path);
+        drop.messages.push_back(std::move(m));
+    }
+    return drop;
+}
+
+store::StoreResult<int> open_message(const std::filesystem::path& data_dir, const store::User& user,
+                                     const MaildropMessage& m) {
+    int fd = ::open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) return fd;
+    if (errno != ENOENT) return fail(store::errno_failure("open " + m.path.string(), errno));
+    auto st = open_store(data_dir);
+    if (!st) return fail(st.error());
+    auto index = st->open_index(user);
+    if (!index) return fail(index.error());
+    auto path = index->message_path(store::kInbox, m.info);
+    if (!path) return fail(path.error());
+    fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        if (err == ENOENT) return store::store_fail(store::StoreError::NotFound, path->string());
+        return fail(store::errno_failure("open " + path->string(), err));
+    }
+    return fd;
+}
+
+store::StoreResult<std::size_t> expunge_maildrop(const std::filesystem::path& data_dir,
+                                                 const store::User& user,
+                                                 const std::vector<std::uint32_t>& uids) {
+    auto st = open_store(data_dir);
+    if (!st) return fail(st.error());
+    auto index = st->open_index(user);
+    if (!index) return fail(index.error());
+    auto gone = index->expunge(store::kInbox, uids);
+    if (!gone) return fail(gone.error());
+    return gone->size();
+}
+
+}  // namespace postern::pop3

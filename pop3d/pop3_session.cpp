@@ -1,0 +1,340 @@
+// See pop3_session.h: lifecycle, login, RETR/TOP streaming and UPDATE. The
+// command table and the verbs live in pop3_commands.cpp.
+#include "pop3d/pop3_session.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+
+#include "common/base/ascii.h"
+#include "common/loop/work.h"
+#include "pop3d/pop3_wire.h"
+
+namespace postern::pop3 {
+
+namespace {
+
+template <typename R>
+void on_pool(Pop3Session& s, std::function<R()> blocking,
+             std::function<void(Pop3Session&, R)> resume) {
+    loop::submit_work<net::Session, R>(s.loop(), s.registry(), s.id(), std::move(blocking),
+                                       [resume = std::move(resume)](net::Session& base, R result) {
+                                           // Every session in a pop3d listener is a Pop3Session.
+                                           resume(static_cast<Pop3Session&>(base),
+                                                  std::move(result));
+                                       });
+}
+
+}  // namespace
+
+// One RETR/TOP in flight. Shared with the pool job that reads the next
+// chunk (one job at a time), so the fd stays open until that job is done
+// even if the client has gone.
+struct Pop3Session::Transfer {
+    int fd = -1;
+    std::uint64_t offset = 0;
+    std::size_t chunk_bytes = 0;
+    WireEncoder encoder;
+    Transfer(int f, std::size_t chunk, std::optional<std::uint64_t> body_lines)
+        : fd(f), chunk_bytes(chunk), encoder(body_lines) {}
+    ~Transfer() {
+        if (fd >= 0) ::close(fd);
+    }
+    Transfer(const Transfer&) = delete;
+    Transfer& operator=(const Transfer&) = delete;
+};
+
+const char* to_string(State s) {
+    switch (s) {
+        case State::Authorization:
+            return "AUTHORIZATION";
+        case State::Transaction:
+            return "TRANSACTION";
+        case State::Update:
+            return "UPDATE";
+    }
+    return "?";
+}
+
+Pop3Session::Pop3Session(net::SessionInit init, std::shared_ptr<Pop3Context> context)
+    : net::Session(std::move(init)), context_(std::move(context)), delay_timer_(loop()) {}
+
+Pop3Session::~Pop3Session() {
+    if (!locked_key_.empty()) context_->locks.unlock(locked_key_);
+}
+
+void Pop3Session::on_start() {
+    // RFC 1939 §4 greeting; no APOP timestamp because APOP is not offered.
+    write_line("+OK Postern POP3 server ready");
+}
+
+std::string Pop3Session::timeout_reply() const {
+    return "-ERR Disconnected for inactivity";
+}
+
+std::string Pop3Session::too_many_errors_reply() const {
+    return "-ERR Too many bad commands, closing connection";
+}
+
+void Pop3Session::enter(State next) {
+    log::info(log_context(), "state").kv("from", to_string(state_)).kv("to", to_string(next));
+    state_ = next;
+}
+
+void Pop3Session::on_input() {
+    while (!suspended() && !closing()) {
+        auto ev = reader().next();
+        if (std::holds_alternative<net::NeedMore>(ev)) return;
+        if (std::holds_alternative<net::TooLong>(ev)) {
+            awaiting_sasl_response_ = false;
+            bad_command("-ERR Line too long");
+            continue;
+        }
+        if (const auto* line = std::get_if<net::Line>(&ev)) {
+            if (line->flags.nul) {
+                awaiting_sasl_response_ = false;
+                bad_command("-ERR NUL byte in command");
+                continue;
+            }
+            handle_line(line->text);
+        }
+    }
+}
+
+void Pop3Session::bad_command(std::string_view reply) {
+    write_line(reply);
+    count_bad_command();
+}
+
+std::string Pop3Session::internal_error() const {
+    char text[24];
+    std::snprintf(text, sizeof text, "%08" PRIx64, id());
+    return std::string("-ERR [SYS/TEMP] Internal error [session ") + text + "]";
+}
+
+bool Pop3Session::auth_allowed() {
+    if (connection().tls_active()) return true;
+    return context_->allow_plaintext_on_loopback && peer().is_loopback();
+}
+
+// ---- login ----
+
+Pop3Session::Outcome Pop3Session::start_login(std::string user, Secret<std::string> password) {
+    // Local parts match case-insensitively, so throttle on one spelling:
+    // "ALICE@..." must not get a fresh set of guesses.
+    user = ascii_lowercase(user);
+    std::string ip = peer().ip_string();
+    if (context_->tracker->blocked(ip, user)) {
+        log::warn(log_context(), "auth-blocked").kv("rip", ip).kv("user", user);
+        write_line("-ERR [SYS/TEMP] Too many failed logins, try again later");
+        return Outcome::Done;
+    }
+    suspend();
+    pending_login_user_ = user;
+    on_pool<LoginCheck>(
+        *this,
+        [dir = context_->data_dir, cache = context_->auth_cache, user = std::move(user),
+         password = std::move(password)] { return check_login(dir, user, password, cache.get()); },
+        [](Pop3Session& s, LoginCheck check) { s.login_checked(std::move(check)); });
+    return Outcome::Pending;
+}
+
+void Pop3Session::login_checked(LoginCheck check) {
+    std::string ip = peer().ip_string();
+    std::string user = std::move(pending_login_user_);
+    pending_login_user_.clear();
+    if (check.kind == LoginCheck::Kind::Temp) {
+        log::error(log_context(), "auth-error").kv("user", user).kv("detail", check.detail);
+        write_line(internal_error());
+        resume();
+        return;
+    }
+    if (check.kind == LoginCheck::Kind::BadCredentials) {
+        context_->tracker->record_failure(ip, user);
+        log::info(log_context(), "login-failed").kv("user", user).kv("reason", check.detail);
+        // The delay before the answer is the throttle (peer_tracker.h).
+        auto delay = context_->tracker->delay_for(ip, user);
+        delay_timer_.start(delay, [this] { login_failed("-ERR [AUTH] Authentication failed"); });
+        return;
+    }
+    context_->tracker->record_success(ip, user);
+    std::string key = check.user.address();
+    if (!context_->locks.try_lock(key)) {
+        log::info(log_context(), "login-in-use").kv("user", key);
+        write_line("-ERR [IN-USE] Maildrop is locked by another POP3 session");
+        resume();
+        return;
+    }
+    locked_key_ = key;
+    on_pool<PoolResult<Maildrop>>(
+        *this,
+        [dir = context_->data_dir, u = std::move(check.user), sizes = context_->sizes] {
+            return PoolResult<Maildrop>::from(load_maildrop(dir, u, *sizes));
+        },
+        [](Pop3Session& s, PoolResult<Maildrop> drop) { s.maildrop_loaded(std::move(drop)); });
+}
+
+void Pop3Session::login_failed(std::string_view reply) {
+    write_line(reply);
+    count_bad_command();
+    resume();
+}
+
+void Pop3Session::maildrop_loaded(PoolResult<Maildrop> drop) {
+    if (!drop.value) {
+        log::error(log_context(), "maildrop-error")
+            .kv("user", locked_key_)
+            .kv("error", store::store_error_name(drop.failure.code))
+            .kv("detail", drop.failure.detail);
+        context_->locks.unlock(locked_key_);
+        locked_key_.clear();
+        write_line(internal_error());
+        resume();
+        return;
+    }
+    maildrop_ = std::move(*drop.value);
+    log::info(log_context(), "login")
+        .kv("user", locked_key_)
+        .kv("tls", connection().tls_active() ? "yes" : "no")
+        .kv("messages", live_count());
+    enter(State::Transaction);
+    write_line("+OK Logged in, " + std::to_string(live_count()) + " messages (" +
+               std::to_string(live_octets()) + " octets)");
+    resume();
+}
+
+std::uint64_t Pop3Session::live_count() const {
+    std::uint64_t n = 0;
+    for (const auto& m : maildrop_->messages)
+        n += m.deleted ? 0 : 1;
+    return n;
+}
+
+std::uint64_t Pop3Session::live_octets() const {
+    std::uint64_t n = 0;
+    for (const auto& m : maildrop_->messages)
+        n += m.deleted ? 0 : m.wire_size;
+    return n;
+}
+
+// ---- RETR / TOP ----
+
+Pop3Session::Outcome Pop3Session::start_transfer(std::size_t index,
+                                                 std::optional<std::uint64_t> body_lines) {
+    suspend();
+    on_pool<PoolResult<int>>(
+        *this,
+        [dir = context_->data_dir, user = maildrop_->user, m = maildrop_->messages[index]] {
+            return PoolResult<int>::from(open_message(dir, user, m));
+        },
+        [index, body_lines](Pop3Session& s, PoolResult<int> fd) {
+            s.transfer_opened(index, std::move(fd), body_lines);
+        });
+    return Outcome::Pending;
+}
+
+void Pop3Session::transfer_opened(std::size_t index, PoolResult<int> fd,
+                                  std::optional<std::uint64_t> body_lines) {
+    if (!fd.value) {
+        if (fd.failure.code == store::StoreError::NotFound) {
+            // Expunged by another client (IMAP) since login.
+            write_line("-ERR Message " + std::to_string(index + 1) + " is no longer available");
+        } else {
+            log::error(log_context(), "retr-error").kv("detail", fd.failure.detail);
+            write_line(internal_error());
+        }
+        resume();
+        return;
+    }
+    transfer_ =
+        std::make_shared<Transfer>(*fd.value, context_->limits.retr_chunk_bytes, body_lines);
+    const auto& m = maildrop_->messages[index];
+    write_line(body_lines ? std::string("+OK Top of message follows")
+                          : "+OK " + std::to_string(m.wire_size) + " octets");
+    read_next_chunk();
+}
+
+struct ChunkResult {
+    std::string data;
+    bool last = false;
+    bool failed = false;
+};
+
+void Pop3Session::read_next_chunk() {
+    on_pool<ChunkResult>(
+        *this,
+        [t = transfer_] {
+            ChunkResult r;
+            std::string raw(t->chunk_bytes, '\0');
+            ssize_t n;
+            do {
+                n = ::pread(t->fd, raw.data(), raw.size(), static_cast<off_t>(t->offset));
+            } while (n < 0 && errno == EINTR);
+            if (n < 0) {
+                r.failed = true;
+                return r;
+            }
+            t->offset += static_cast<std::uint64_t>(n);
+            t->encoder.feed(std::string_view(raw.data(), static_cast<std::size_t>(n)), r.data);
+            if (n == 0 || t->encoder.done()) {
+                t->encoder.finish(r.data);
+                r.last = true;
+            }
+            return r;
+        },
+        [](Pop3Session& s, ChunkResult r) { s.chunk_read(std::move(r.data), r.last, r.failed); });
+}
+
+void Pop3Session::chunk_read(std::string data, bool last, bool failed) {
+    if (failed) {
+        // Half a multi-line response is out: the only honest end is closing.
+        log::error(log_context(), "retr-read-error");
+        transfer_.reset();
+        close("read-error");
+        return;
+    }
+    if (closing()) {  // the client has gone: read no further
+        transfer_.reset();
+        return;
+    }
+    write(data);
+    if (last) {
+        transfer_.reset();
+        resume();
+        return;
+    }
+    if (connection().writable()) {
+        read_next_chunk();
+    } else {
+        waiting_writable_ = true;  // on_writable() continues
+    }
+}
+
+void Pop3Session::on_writable() {
+    if (!waiting_writable_ || !transfer_ || closing()) return;
+    waiting_writable_ = false;
+    read_next_chunk();
+}
+
+// ---- UPDATE ----
+
+void Pop3Session::update_done(PoolResult<std::size_t> removed, std::size_t wanted) {
+    if (!removed.value) {
+        log::error(log_context(), "update-error")
+            .kv("user", locked_key_)
+            .kv("detail", removed.failure.detail);
+        close_with_reply("-ERR [SYS/TEMP] Some deleted messages not removed", "quit");
+        return;
+    }
+    std::uint64_t n = *removed.value;
+    log::info(log_context(), "update").kv("user", locked_key_).kv("deleted", n);
+    if (n < wanted) {
+        // The rest were already expunged by another client: gone either way.
+        log::info(log_context(), "update-partial").kv("wanted", wanted);
+    }
+    close_with_reply("+OK Bye, " + std::to_string(n) + " messages deleted", "quit");
+}
+
+}  // namespace postern::pop3
