@@ -16,8 +16,7 @@
 #include "imapd/imap_commands.h"
 #include "imapd/imap_response.h"
 #include "imapd/imap_session.h"
-#include "storage/directory.h"
-#include "storage/password.h"
+#include "storage/login.h"
 
 namespace postern::imap {
 
@@ -29,49 +28,27 @@ struct Verification {
     std::string detail;  // for the log
 };
 
-// A hash of nothing in particular, made once (thread-safe static).
-const std::string& dummy_hash() {
-    static const std::string hash = [] {
-        auto h = store::hash_password(Secret<std::string>(std::string("postern-dummy")),
-                                      store::PasswordParams::interactive());
-        return h ? *h : std::string();
-    }();
-    return hash;
-}
-
+// Checks the password (through the daemon's verification cache) and finds
+// the user's paths. BLOCKING: runs on the pool.
 Verification verify(const std::filesystem::path& data_dir, const std::string& user,
-                    const Secret<std::string>& password) {
+                    const Secret<std::string>& password, store::AuthCache* cache) {
     Verification v;
-    auto dir = store::Directory::open(data_dir / "directory.db");
-    if (!dir) {
-        v.detail = dir.error().detail;
-        return v;
-    }
-    auto found = dir->find_user(user);
-    if (!found && found.error().code == store::StoreError::NotFound) {
-        // Same cost as a wrong password, so timing does not reveal which
-        // accounts exist.
-        (void)store::verify_password(dummy_hash(), password);
-    }
-    if (!found) {
-        v.outcome = found.error().code == store::StoreError::Temp
+    auto login = store::verify_login(data_dir / "directory.db", user, password, cache);
+    v.detail = std::move(login.detail);
+    if (login.kind != store::LoginResult::Kind::Ok) {
+        v.outcome = login.kind == store::LoginResult::Kind::Temp
                         ? Verification::Outcome::Temp
                         : Verification::Outcome::BadCredentials;
-        v.detail = found.error().detail;
         return v;
     }
-    if (!store::verify_password(found->password_hash, password)) {
-        v.outcome = Verification::Outcome::BadCredentials;
-        v.detail = "wrong password";
-        return v;
-    }
-    auto paths = store::DataDir(data_dir).user(found->domain, found->local);
+    const store::User& found = *login.user;
+    auto paths = store::DataDir(data_dir).user(found.domain, found.local);
     if (!paths) {
         v.detail = paths.error().detail;
         return v;
     }
     v.outcome = Verification::Outcome::Ok;
-    v.account = Account{found->address(), *paths, found->quota};
+    v.account = Account{found.address(), *paths, found.quota};
     return v;
 }
 
@@ -86,8 +63,9 @@ void login_with(ImapSession& s, const Command& cmd, std::string user,
     }
     std::filesystem::path data_dir = s.context().data_dir;
     Command done_cmd{cmd.tag, cmd.name, {}};
+    store::AuthCache* cache = s.context().auth_cache;
     s.run_blocking<Verification>(
-        [data_dir, user, password] { return verify(data_dir, user, password); },
+        [data_dir, user, password, cache] { return verify(data_dir, user, password, cache); },
         [done_cmd, user, ip](ImapSession& s, Verification& v) {
             net::PeerTracker* tracker = s.context().tracker;
             if (v.outcome == Verification::Outcome::Ok) {

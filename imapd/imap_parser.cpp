@@ -1,5 +1,6 @@
 #include "imapd/imap_parser.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "common/base/ascii.h"
@@ -7,6 +8,9 @@
 namespace postern::imap {
 
 namespace {
+
+// Up-front buffer for a literal; beyond it the string grows with the data.
+constexpr std::size_t kLiteralReserveBytes = 64u << 10;
 
 bool is_ctl(unsigned char c) {
     return c < 0x20 || c == 0x7f;
@@ -216,7 +220,8 @@ ParseEvent CommandParser::parse_literal_spec(std::string_view line, std::size_t&
     if (++literals_ > limits_.max_literals_per_command)
         return error(sync ? ParseError::Kind::Bad : ParseError::Kind::Fatal, "Too many literals");
     literal_.clear();
-    literal_.reserve(size);
+    // Grow as bytes arrive: an announced size is only a promise.
+    literal_.reserve(std::min<std::size_t>(size, kLiteralReserveBytes));
     literal_remaining_ = size;
     literal_pending_ = true;
     return NeedLiteral{size, sync};

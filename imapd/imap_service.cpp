@@ -44,6 +44,8 @@ Status ImapService::start(daemon::Runtime& runtime) {
     context_.allow_plaintext_on_loopback = cfg.auth.allow_plaintext_on_loopback;
     changes_ = std::make_unique<ChangeHub>(runtime.loop);
     context_.changes = changes_.get();
+    auth_cache_ = std::make_unique<store::AuthCache>(std::chrono::seconds(cfg.auth.cache_seconds));
+    context_.auth_cache = auth_cache_.get();
     return {};
 }
 

@@ -25,6 +25,7 @@ class ImapService final : public daemon::Service {
   private:
     ImapContext context_;
     std::unique_ptr<ChangeHub> changes_;
+    std::unique_ptr<store::AuthCache> auth_cache_;
 };
 
 }  // namespace postern::imap

@@ -141,6 +141,15 @@ void ImapSession::handle_line(const net::Line& line) {
 
 void ImapSession::handle_parse_event(ParseEvent event) {
     if (auto* lit = std::get_if<NeedLiteral>(&event)) {
+        // Before login only short literals (user name, password): an
+        // unauthenticated "APPEND {50000000}" must not make us buffer it.
+        if (state_ == State::NotAuthenticated && lit->synchronizing &&
+            lit->size > context_.limits.max_string_literal_bytes) {
+            std::string tag = parser_.tag();
+            parser_.reset();
+            if (!count_bad_command()) write_line(tag + " NO [TOOBIG] Literal too large");
+            return;
+        }
         if (lit->synchronizing) write_line("+ Ready for literal data");
         if (lit->size > 0) reader().expect_bytes(lit->size);
         return;
@@ -286,7 +295,6 @@ struct Fresh {
 void ImapSession::refresh_view(bool allow_expunge, std::function<void(ImapSession&)> after) {
     store::UserPaths paths = account_->paths;
     std::string mailbox = view_->name();
-    bool idle_refresh = idle_.has_value();
     run_blocking<Fresh>(
         [paths, mailbox] {
             Fresh f;
@@ -304,13 +312,12 @@ void ImapSession::refresh_view(bool allow_expunge, std::function<void(ImapSessio
             f.messages = std::move(*list);
             return f;
         },
-        [allow_expunge, after = std::move(after), idle_refresh](ImapSession& s, Fresh& f) {
+        [allow_expunge, after = std::move(after)](ImapSession& s, Fresh& f) {
             if (f.ok && s.view_) s.send(s.view_->sync(f.messages, allow_expunge));
             if (!f.ok) log::warn(s.log_context(), "refresh_failed").kv("error", f.failure.detail);
+            // During IDLE there is no `after`: input simply flows again,
+            // and DONE is a line like any other.
             if (after) after(s);
-            // An IDLE refresh must not resume reading commands mid-IDLE; it
-            // simply lets input flow again (DONE is a line like any other).
-            (void)idle_refresh;
         });
 }
 

@@ -38,6 +38,7 @@
 #include "imapd/mailbox_view.h"
 #include "storage/data_dir.h"
 #include "storage/directory.h"
+#include "storage/login.h"
 
 namespace postern::tls {
 class TlsContext;
@@ -54,7 +55,8 @@ struct ImapContext {
     const tls::TlsContext* tls = nullptr;  // STARTTLS; null: not offered
     net::PeerTracker* tracker = nullptr;
     bool allow_plaintext_on_loopback = false;
-    ChangeHub* changes = nullptr;  // null: no IDLE notifications (tests)
+    ChangeHub* changes = nullptr;            // null: no IDLE notifications (tests)
+    store::AuthCache* auth_cache = nullptr;  // null: every login runs Argon2id
 };
 
 // The logged-in user.

@@ -9,7 +9,6 @@
 #include <cerrno>
 
 #include "pop3d/pop3_wire.h"
-#include "storage/password.h"
 #include "storage/store.h"
 
 namespace postern::pop3 {
@@ -18,18 +17,6 @@ namespace {
 
 // Reading buffer for sizing a file; on the pool thread's stack.
 constexpr std::size_t kSizeChunkBytes = 64u << 10;
-
-// An unknown user costs one Argon2id verification like a known one, so the
-// answer's timing does not tell which accounts exist. Hashed once per process
-// (C++ guarantees thread-safe initialisation of the static).
-void spend_verification(const Secret<std::string>& password) {
-    static const std::string dummy = [] {
-        auto h = store::hash_password(Secret<std::string>(std::string("postern-dummy")),
-                                      store::PasswordParams::interactive());
-        return h ? *h : std::string();
-    }();
-    if (!dummy.empty()) (void)store::verify_password(dummy, password);
-}
 
 store::StoreResult<store::Store> open_store(const std::filesystem::path& data_dir) {
     return store::Store::open(data_dir);
@@ -48,30 +35,6 @@ void SizeCache::put(const std::string& key, std::uint64_t size) {
     std::lock_guard lock(mutex_);
     if (sizes_.size() >= kMaxEntries) sizes_.clear();
     sizes_[key] = size;
-}
-
-LoginCheck check_login(const std::filesystem::path& data_dir, const std::string& address,
-                       const Secret<std::string>& password, AuthCache* cache) {
-    auto st = open_store(data_dir);
-    if (!st) return {LoginCheck::Kind::Temp, {}, st.error().detail};
-    auto user = st->directory().find_user(address);
-    if (!user) {
-        if (user.error().code == store::StoreError::NotFound ||
-            user.error().code == store::StoreError::Invalid) {
-            spend_verification(password);
-            return {LoginCheck::Kind::BadCredentials, {}, "no such user"};
-        }
-        return {LoginCheck::Kind::Temp, {}, user.error().detail};
-    }
-    std::string canonical = user->address();
-    if (cache != nullptr && cache->hit(canonical, password, user->password_hash)) {
-        return {LoginCheck::Kind::Ok, std::move(*user), "cached"};
-    }
-    if (!store::verify_password(user->password_hash, password)) {
-        return {LoginCheck::Kind::BadCredentials, {}, "wrong password"};
-    }
-    if (cache != nullptr) cache->remember(canonical, password, user->password_hash);
-    return {LoginCheck::Kind::Ok, std::move(*user), {}};
 }
 
 store::StoreResult<std::uint64_t> wire_size_of(const std::filesystem::path& file) {

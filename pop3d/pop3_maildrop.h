@@ -26,7 +26,6 @@
 #include <vector>
 
 #include "common/log/secret.h"
-#include "pop3d/pop3_auth_cache.h"
 #include "storage/directory.h"
 #include "storage/mailbox_index.h"
 #include "storage/store_error.h"
@@ -88,19 +87,6 @@ struct PoolResult {
         return out;
     }
 };
-
-// The outcome of a password check, made on the pool.
-struct LoginCheck {
-    enum class Kind { Ok, BadCredentials, Temp };
-    Kind kind = Kind::Temp;
-    store::User user;    // when Ok
-    std::string detail;  // for the log only
-};
-
-// Unknown users and wrong passwords are both BadCredentials; `cache` (may be
-// null) skips Argon2id for a recent success with the same password.
-LoginCheck check_login(const std::filesystem::path& data_dir, const std::string& address,
-                       const Secret<std::string>& password, AuthCache* cache);
 
 store::StoreResult<Maildrop> load_maildrop(const std::filesystem::path& data_dir,
                                            const store::User& user, SizeCache& sizes);

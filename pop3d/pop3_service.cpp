@@ -33,7 +33,7 @@ Status Pop3Service::start(daemon::Runtime& runtime) {
     context_->tls = runtime.tls;
     context_->tracker = &runtime.tracker;
     context_->auth_cache =
-        std::make_shared<AuthCache>(std::chrono::seconds(runtime.config.auth.cache_seconds));
+        std::make_shared<store::AuthCache>(std::chrono::seconds(runtime.config.auth.cache_seconds));
     context_->allow_plaintext_on_loopback = runtime.config.auth.allow_plaintext_on_loopback;
     context_->limits.max_line_bytes = runtime.config.pop3.max_line_bytes;
     context_->limits.max_bad_commands = static_cast<unsigned>(runtime.config.pop3.max_bad_commands);

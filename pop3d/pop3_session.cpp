@@ -133,25 +133,27 @@ Pop3Session::Outcome Pop3Session::start_login(std::string user, Secret<std::stri
     }
     suspend();
     pending_login_user_ = user;
-    on_pool<LoginCheck>(
+    on_pool<store::LoginResult>(
         *this,
         [dir = context_->data_dir, cache = context_->auth_cache, user = std::move(user),
-         password = std::move(password)] { return check_login(dir, user, password, cache.get()); },
-        [](Pop3Session& s, LoginCheck check) { s.login_checked(std::move(check)); });
+         password = std::move(password)] {
+            return store::verify_login(dir / "directory.db", user, password, cache.get());
+        },
+        [](Pop3Session& s, store::LoginResult check) { s.login_checked(std::move(check)); });
     return Outcome::Pending;
 }
 
-void Pop3Session::login_checked(LoginCheck check) {
+void Pop3Session::login_checked(store::LoginResult check) {
     std::string ip = peer().ip_string();
     std::string user = std::move(pending_login_user_);
     pending_login_user_.clear();
-    if (check.kind == LoginCheck::Kind::Temp) {
+    if (check.kind == store::LoginResult::Kind::Temp) {
         log::error(log_context(), "auth-error").kv("user", user).kv("detail", check.detail);
         write_line(internal_error());
         resume();
         return;
     }
-    if (check.kind == LoginCheck::Kind::BadCredentials) {
+    if (check.kind == store::LoginResult::Kind::BadCredentials) {
         context_->tracker->record_failure(ip, user);
         log::info(log_context(), "login-failed").kv("user", user).kv("reason", check.detail);
         // The delay before the answer is the throttle (peer_tracker.h).
@@ -160,7 +162,7 @@ void Pop3Session::login_checked(LoginCheck check) {
         return;
     }
     context_->tracker->record_success(ip, user);
-    std::string key = check.user.address();
+    std::string key = check.user->address();
     if (!context_->locks.try_lock(key)) {
         log::info(log_context(), "login-in-use").kv("user", key);
         write_line("-ERR [IN-USE] Maildrop is locked by another POP3 session");
@@ -170,7 +172,7 @@ void Pop3Session::login_checked(LoginCheck check) {
     locked_key_ = key;
     on_pool<PoolResult<Maildrop>>(
         *this,
-        [dir = context_->data_dir, u = std::move(check.user), sizes = context_->sizes] {
+        [dir = context_->data_dir, u = std::move(*check.user), sizes = context_->sizes] {
             return PoolResult<Maildrop>::from(load_maildrop(dir, u, *sizes));
         },
         [](Pop3Session& s, PoolResult<Maildrop> drop) { s.maildrop_loaded(std::move(drop)); });

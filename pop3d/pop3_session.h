@@ -34,6 +34,7 @@
 #include "common/net/session.h"
 #include "pop3d/pop3_limits.h"
 #include "pop3d/pop3_maildrop.h"
+#include "storage/login.h"
 
 namespace postern::tls {
 class TlsContext;
@@ -52,7 +53,8 @@ struct Pop3Context {
     MaildropLocks locks;
     std::shared_ptr<SizeCache> sizes = std::make_shared<SizeCache>();
     // Shared with pool jobs; auth.cache_seconds (0 disables it).
-    std::shared_ptr<AuthCache> auth_cache = std::make_shared<AuthCache>(std::chrono::seconds{0});
+    std::shared_ptr<store::AuthCache> auth_cache =
+        std::make_shared<store::AuthCache>(std::chrono::seconds{0});
 };
 
 enum class State { Authorization, Transaction, Update };
@@ -105,7 +107,7 @@ class Pop3Session final : public net::Session {
     // Login (pop3_session.cpp).
     Outcome auth_plain_response(std::string_view response);
     Outcome start_login(std::string user, Secret<std::string> password);
-    void login_checked(LoginCheck check);
+    void login_checked(store::LoginResult check);
     void login_failed(std::string_view reply);
     void maildrop_loaded(PoolResult<Maildrop> drop);
     // Message numbers: the message, or nullptr after an -ERR was sent.

@@ -111,23 +111,23 @@ void SmtpSession::check_login(std::string user, Secret<std::string> password) {
     }
     auto db = context_.directory_db;
     auto name = sasl_user_;
-    AuthCache* cache = context_.auth_cache;
-    await<LoginResult>(
-        [db, name, password, cache] { return verify_login(db, name, password, cache); },
+    store::AuthCache* cache = context_.auth_cache;
+    await<store::LoginResult>(
+        [db, name, password, cache] { return store::verify_login(db, name, password, cache); },
         &SmtpSession::on_login_checked);
 }
 
-void SmtpSession::on_login_checked(LoginResult result) {
+void SmtpSession::on_login_checked(store::LoginResult result) {
     const std::string ip = peer().ip_string();
     switch (result.kind) {
-        case LoginResult::Kind::Ok:
+        case store::LoginResult::Kind::Ok:
             if (context_.tracker != nullptr) context_.tracker->record_success(ip, sasl_user_);
-            user_ = result.user;
-            log::info(log_context(), "auth").kv("user", result.user);
+            user_ = result.user->address();
+            log::info(log_context(), "auth").kv("user", *user_);
             reply(235, "2.7.0", "Authentication successful");
             resume();
             return;
-        case LoginResult::Kind::Bad: {
+        case store::LoginResult::Kind::BadCredentials: {
             std::chrono::milliseconds delay{0};
             bool blocked = false;
             if (context_.tracker != nullptr) {
@@ -140,7 +140,7 @@ void SmtpSession::on_login_checked(LoginResult result) {
                                : make_reply(535, "5.7.8", "Authentication credentials invalid"));
             return;
         }
-        case LoginResult::Kind::Temp:
+        case store::LoginResult::Kind::Temp:
             log::error(log_context(), "auth-lookup-failed").kv("detail", result.detail);
             reply(454, "4.7.0", "Temporary authentication failure");
             resume();

@@ -62,7 +62,8 @@ Status SmtpService::start(daemon::Runtime& runtime) {
     context_->tls = runtime.tls;
     context_->tracker = &runtime.tracker;
     if (submission_) {
-        auth_cache_ = std::make_unique<AuthCache>(std::chrono::seconds(cfg.auth.cache_seconds));
+        auth_cache_ =
+            std::make_unique<store::AuthCache>(std::chrono::seconds(cfg.auth.cache_seconds));
         context_->auth_cache = auth_cache_.get();
     }
     std::error_code ec;

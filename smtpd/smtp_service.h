@@ -30,7 +30,7 @@ class SmtpService final : public daemon::Service {
 
   private:
     bool submission_;
-    std::unique_ptr<AuthCache> auth_cache_;
+    std::unique_ptr<store::AuthCache> auth_cache_;
     std::unique_ptr<SmtpContext> context_;
 };
 

@@ -39,9 +39,9 @@
 #include "common/smtp/smtp_reply.h"
 #include "smtpd/lmtp_client.h"
 #include "smtpd/relay_policy.h"
-#include "smtpd/smtp_auth.h"
 #include "smtpd/smtp_context.h"
 #include "smtpd/transaction.h"
+#include "storage/login.h"
 
 namespace postern::smtp {
 
@@ -108,7 +108,7 @@ class SmtpSession final : public net::Session {
     bool auth_allowed_here();
     void on_sasl_line(const net::Line& line);
     void check_login(std::string user, Secret<std::string> password);
-    void on_login_checked(LoginResult result);
+    void on_login_checked(store::LoginResult result);
     void reply_after_delay(std::chrono::milliseconds delay, Reply r);
     // cmd_mail.cpp
     void cmd_mail(const Command& cmd);

@@ -255,8 +255,8 @@ constexpr std::array kFields = {
           .min = 512,
           .max = kMiB,
           .doc = "Longest command line in bytes, CRLF included. RFC 5321 section 4.5.3.1.4 sets "
-                 "the minimum at 512; extensions (SIZE, AUTH, DSN) need more. Longer: the "
-                 "connection is closed."},
+                 "the minimum at 512; extensions (SIZE, AUTH, DSN) need more. Longer: "
+                 "500 5.5.2 and the line is discarded; the session goes on."},
     Field{.bind = NESTED(smtp, max_message_bytes),
           .type = FieldType::Uint,
           .default_json = "52428800",

@@ -136,6 +136,7 @@ int Daemon::load_config(int argc, char** argv) {
     const auto& a = config_.auth;
     net::ThrottlePolicy policy;
     policy.max_failures = static_cast<unsigned>(a.max_failures_per_ip);
+    policy.max_failures_per_user = static_cast<unsigned>(a.max_failures_per_user);
     policy.window = std::chrono::seconds(a.failure_window_seconds);
     policy.base_delay = std::chrono::milliseconds(a.failure_delay_ms);
     tracker_ = std::make_unique<net::PeerTracker>(policy);

@@ -87,8 +87,8 @@ std::chrono::milliseconds PeerTracker::delay_for(std::string_view ip, std::strin
 }
 
 bool PeerTracker::blocked(std::string_view ip, std::string_view user) {
-    unsigned n = std::max(failures(ip_key(ip)), user.empty() ? 0u : failures(user_key(user)));
-    return n >= policy_.max_failures;
+    if (failures(ip_key(ip)) >= policy_.max_failures) return true;
+    return !user.empty() && failures(user_key(user)) >= policy_.max_failures_per_user;
 }
 
 }  // namespace postern::net

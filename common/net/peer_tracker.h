@@ -28,7 +28,10 @@ namespace postern::net {
 struct ThrottlePolicy {
     // Dovecot blocks after 10 (AUTH_PENALTY's last step); fail2ban's
     // default maxretry is 5 over 10 minutes.
-    unsigned max_failures = 10;
+    unsigned max_failures = 10;  // per client IP
+    // Per user, whatever the IP: stops a password spray against one account
+    // from many addresses (config auth.max_failures_per_user).
+    unsigned max_failures_per_user = 5;
     std::chrono::seconds window{std::chrono::minutes(10)};
     // Dovecot's auth penalty starts at 2 s and caps at 15 s.
     std::chrono::milliseconds base_delay{2000};

@@ -161,12 +161,12 @@ TEST_CASE("imap session: login, pipelined commands and literals") {
          "e",
          {"* FLAGS", "* OK [PERMANENTFLAGS", "* 0 EXISTS", "* 0 RECENT", "* OK [UIDVALIDITY",
           "* OK [UIDNEXT 1]", "e OK [READ-WRITE]"}},
-        {"f APPEND INBOX {21+}\r\nSubject: x\r\n\r\nbody\r\n\r\n",
+        {"f APPEND INBOX {20+}\r\nSubject: x\r\n\r\nbody\r\n\r\n",
          "f",
          {"* 1 EXISTS", "f OK [APPENDUID"}},
         {"g FETCH 1 (FLAGS BODY.PEEK[TEXT])\r\n",
          "g",
-         {"* 1 FETCH (FLAGS () BODY[TEXT] {6}", "body", "g OK"}},
+         {"* 1 FETCH (FLAGS () BODY[TEXT] {6}", "body", ")", "g OK"}},
         {"h LOGOUT\r\n", "h", {"* BYE", "h OK"}},
     }));
 }
@@ -198,6 +198,16 @@ TEST_CASE("imap session: literal_over_limit is refused before it is read") {
         {"a LOGIN alice@example.test pw\r\n", "a", {"a OK"}},
         {"b APPEND INBOX {101}\r\n", "b", {"b NO [TOOBIG]"}},
         {"c NOOP\r\n", "c", {"c OK"}},
+    }));
+}
+
+TEST_CASE("imap session: big_literal_before_login is refused without a continuation") {
+    Server server;
+    check(server.run({
+        {"", "*", {"* OK"}},
+        {"a APPEND INBOX {50000000}\r\n", "a", {"a NO [TOOBIG]"}},
+        {"b LOGIN {18}\r\n", "+", {"+ Ready"}},
+        {"alice@example.test pw\r\n", "b", {"b OK"}},
     }));
 }
 

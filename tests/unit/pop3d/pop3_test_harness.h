@@ -119,8 +119,11 @@ struct Options {
     bool implicit_tls = false;
     std::chrono::milliseconds idle_timeout{30000};
     unsigned max_bad_commands = 20;
-    net::ThrottlePolicy throttle{
-        .max_failures = 3, .window = 60s, .base_delay = 10ms, .max_delay = 40ms};
+    net::ThrottlePolicy throttle{.max_failures = 3,
+                                 .max_failures_per_user = 3,
+                                 .window = 60s,
+                                 .base_delay = 10ms,
+                                 .max_delay = 40ms};
 };
 
 struct Fixture {

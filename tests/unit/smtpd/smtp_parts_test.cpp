@@ -5,7 +5,6 @@
 #include "smtpd/lmtp_client.h"
 #include "smtpd/received.h"
 #include "smtpd/relay_policy.h"
-#include "smtpd/smtp_auth.h"
 #include "smtpd/smtp_header_scan.h"
 #include "smtpd/smtp_spool.h"
 #include "storage/store.h"
@@ -168,55 +167,5 @@ TEST_CASE("spool: memory first, then an anonymous file; content comes back in or
 }  // namespace postern::smtp
 
 namespace postern::smtp {
-namespace {
-
-TEST_CASE("auth cache: a hit needs the same user, password and stored hash") {
-    AuthCache cache(std::chrono::seconds(60));
-    Secret<std::string> pw("secret one");
-    CHECK(!cache.hit("alice@example.test", pw, "$hash1"));
-    cache.remember("alice@example.test", pw, "$hash1");
-    CHECK(cache.hit("alice@example.test", pw, "$hash1"));
-    CHECK(cache.hit("ALICE@example.test", pw, "$hash1"));  // local parts are case-insensitive
-    CHECK(!cache.hit("alice@example.test", Secret<std::string>("secret two"), "$hash1"));
-    CHECK(!cache.hit("bob@example.test", pw, "$hash1"));
-    // A password change stores a new hash: the old entry no longer counts.
-    CHECK(!cache.hit("alice@example.test", pw, "$hash2"));
-    CHECK(!cache.hit("alice@example.test", pw, "$hash1"));  // and it was dropped
-}
-
-TEST_CASE("auth cache: ttl 0 disables it") {
-    AuthCache cache(std::chrono::seconds(0));
-    Secret<std::string> pw("pw");
-    cache.remember("a@b.test", pw, "$h");
-    CHECK(!cache.enabled());
-    CHECK(!cache.hit("a@b.test", pw, "$h"));
-}
-
-TEST_CASE("verify_login: right, wrong, unknown, through the cache") {
-    postern::test::TempDir dir;
-    auto store = store::Store::open(dir.path(), store::PasswordParams::minimum_for_test());
-    REQUIRE(store.ok());
-    REQUIRE(store->directory().add_domain("example.test").ok());
-    REQUIRE(store->directory().add_user("Alice@example.test", Secret<std::string>("pw1")).ok());
-    auto db = store->data_dir().directory_db();
-    AuthCache cache(std::chrono::seconds(60));
-    using Kind = LoginResult::Kind;
-    auto ok = verify_login(db, "alice@example.test", Secret<std::string>("pw1"), &cache);
-    CHECK(ok.kind == Kind::Ok);
-    CHECK_MESSAGE(ok.user == "Alice@example.test", "got " << ok.user);
-    CHECK(verify_login(db, "alice@example.test", Secret<std::string>("pw2"), &cache).kind ==
-          Kind::Bad);
-    CHECK(verify_login(db, "nobody@example.test", Secret<std::string>("pw1"), &cache).kind ==
-          Kind::Bad);
-    CHECK(verify_login(db, "not an address", Secret<std::string>("pw1"), nullptr).kind ==
-          Kind::Bad);
-    // After a password change the cached success must not let the old one in.
-    REQUIRE(store->directory().set_password("alice@example.test", Secret<std::string>("new")).ok());
-    CHECK(verify_login(db, "alice@example.test", Secret<std::string>("pw1"), &cache).kind ==
-          Kind::Bad);
-    CHECK(verify_login(db, "alice@example.test", Secret<std::string>("new"), &cache).kind ==
-          Kind::Ok);
-}
-
-}  // namespace
+namespace {}  // namespace
 }  // namespace postern::smtp

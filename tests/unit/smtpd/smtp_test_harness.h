@@ -268,7 +268,7 @@ struct Harness {
     postern::test::TempDir dir;
     loop::Loop loop;
     net::PeerTracker tracker;
-    AuthCache cache{std::chrono::seconds(60)};
+    store::AuthCache cache{std::chrono::seconds(60)};
     SmtpContext context;
     std::unique_ptr<LmtpStub> lmtp;
     std::unique_ptr<net::Listener> listener;

@@ -24,8 +24,11 @@ TEST_CASE("peer_tracker: per-IP connection cap") {
 
 TEST_CASE("peer_tracker: failed auth raises the delay, then blocks, then expires") {
     auto now = PeerTracker::Clock::time_point{} + 1h;
-    ThrottlePolicy policy{
-        .max_failures = 4, .window = 600s, .base_delay = 1000ms, .max_delay = 3000ms};
+    ThrottlePolicy policy{.max_failures = 4,
+                          .max_failures_per_user = 4,
+                          .window = 600s,
+                          .base_delay = 1000ms,
+                          .max_delay = 3000ms};
     PeerTracker t(policy, [&] { return now; });
     std::string logs;
     log::capture_for_test(&logs);
@@ -53,6 +56,20 @@ TEST_CASE("peer_tracker: failed auth raises the delay, then blocks, then expires
     now += 601s;
     CHECK_FALSE(t.blocked("192.0.2.7", "bob smith"));
     CHECK(t.delay_for("192.0.2.7", "bob smith") == 0ms);
+    log::capture_for_test(nullptr);
+}
+
+TEST_CASE("peer_tracker: a password spray from many addresses blocks the user") {
+    ThrottlePolicy policy{.max_failures = 10, .max_failures_per_user = 2};
+    PeerTracker t(policy);
+    std::string logs;
+    log::capture_for_test(&logs);
+    t.record_failure("192.0.2.1", "carol");
+    CHECK_FALSE(t.blocked("192.0.2.2", "carol"));
+    t.record_failure("192.0.2.2", "carol");
+    CHECK_MESSAGE(t.blocked("192.0.2.3", "carol"), "got not blocked, want blocked after 2");
+    CHECK_FALSE(t.blocked("192.0.2.3", "dave"));
+    CHECK_FALSE(t.blocked("192.0.2.1", ""));
     log::capture_for_test(nullptr);
 }
 

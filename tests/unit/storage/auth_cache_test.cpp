@@ -2,19 +2,21 @@
 // the same password and the same stored hash (a password change misses).
 #include <doctest/doctest.h>
 
-#include "pop3d/pop3_auth_cache.h"
+#include "storage/login.h"
 
-namespace postern::pop3 {
+namespace postern::store {
 namespace {
 
 using namespace std::chrono_literals;
 
-TEST_CASE("pop3 auth cache: hits only for the same user, password and stored hash") {
+TEST_CASE("auth cache: hits only for the same user, password and stored hash") {
     AuthCache cache(60s);
     Secret<std::string> pw(std::string("correct horse battery"));
     CHECK_FALSE(cache.hit("alice@example.test", pw, "$argon2id$old"));
     cache.remember("alice@example.test", pw, "$argon2id$old");
     CHECK_MESSAGE(cache.hit("alice@example.test", pw, "$argon2id$old"), "got miss, want hit");
+    CHECK_MESSAGE(cache.hit("ALICE@example.test", pw, "$argon2id$old"),
+                  "the address in capitals: got miss, want hit");
     CHECK_MESSAGE(!cache.hit("alice@example.test", Secret<std::string>(std::string("wrong")),
                              "$argon2id$old"),
                   "another password: got hit, want miss");
@@ -27,7 +29,7 @@ TEST_CASE("pop3 auth cache: hits only for the same user, password and stored has
                      Secret<std::string>(std::string("tcorrect horse battery")), "$argon2id$old"));
 }
 
-TEST_CASE("pop3 auth cache: ttl 0 disables it") {
+TEST_CASE("auth cache: ttl 0 disables it") {
     AuthCache cache(0s);
     Secret<std::string> pw(std::string("pw"));
     cache.remember("alice@example.test", pw, "h");
@@ -35,4 +37,4 @@ TEST_CASE("pop3 auth cache: ttl 0 disables it") {
 }
 
 }  // namespace
-}  // namespace postern::pop3
+}  // namespace postern::store

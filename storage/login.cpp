@@ -1,24 +1,26 @@
-#include "smtpd/smtp_auth.h"
+#include "storage/login.h"
 
 #include <sodium.h>
 
 #include "common/base/ascii.h"
-#include "storage/directory.h"
 #include "storage/password.h"
 
-namespace postern::smtp {
+namespace postern::store {
 namespace {
 
-// A hash to verify against when the user does not exist, so that an
-// unknown name costs the same Argon2id time as a wrong password and login
-// timing does not enumerate users. Made once, on first need.
+// The hash an unknown user's password is checked against. Made once, on
+// first need (C++ makes the static's initialisation thread-safe).
 const std::string& dummy_hash() {
     static const std::string hash = [] {
-        auto h = store::hash_password(Secret<std::string>(std::string("postern-dummy")),
-                                      store::PasswordParams::interactive());
+        auto h = hash_password(Secret<std::string>(std::string("postern-dummy")),
+                               PasswordParams::interactive());
         return h ? *h : std::string();
     }();
     return hash;
+}
+
+void spend_one_verification(const Secret<std::string>& password) {
+    if (!dummy_hash().empty()) (void)verify_password(dummy_hash(), password);
 }
 
 }  // namespace
@@ -29,7 +31,7 @@ AuthCache::AuthCache(std::chrono::seconds ttl) : ttl_(ttl) {
 }
 
 std::string AuthCache::key_of(std::string_view user, const Secret<std::string>& password) const {
-    std::string lowered = ascii_lowercase(user);
+    const std::string lowered = ascii_lowercase(user);
     crypto_generichash_state state;
     crypto_generichash_init(&state, secret_key_.data(), secret_key_.size(), 32);
     crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(lowered.data()),
@@ -46,7 +48,7 @@ std::string AuthCache::key_of(std::string_view user, const Secret<std::string>& 
 bool AuthCache::hit(std::string_view user, const Secret<std::string>& password,
                     std::string_view stored_hash) {
     if (!enabled()) return false;
-    std::string key = key_of(user, password);
+    const std::string key = key_of(user, password);
     std::lock_guard lock(mutex_);
     auto it = entries_.find(key);
     if (it == entries_.end()) return false;
@@ -60,7 +62,7 @@ bool AuthCache::hit(std::string_view user, const Secret<std::string>& password,
 void AuthCache::remember(std::string_view user, const Secret<std::string>& password,
                          std::string_view stored_hash) {
     if (!enabled()) return;
-    std::string key = key_of(user, password);
+    const std::string key = key_of(user, password);
     std::lock_guard lock(mutex_);
     if (entries_.size() >= kMaxEntries) entries_.clear();
     entries_[key] = Entry{std::string(stored_hash), Clock::now() + ttl_};
@@ -69,24 +71,25 @@ void AuthCache::remember(std::string_view user, const Secret<std::string>& passw
 LoginResult verify_login(const std::filesystem::path& directory_db, std::string_view user,
                          const Secret<std::string>& password, AuthCache* cache) {
     using Kind = LoginResult::Kind;
-    if (password.reveal().size() > store::kMaxPasswordBytes) return {Kind::Bad, {}, {}};
-    auto dir = store::Directory::open(directory_db);
+    if (password.reveal().size() > kMaxPasswordBytes)
+        return {Kind::BadCredentials, {}, "password too long"};
+    auto dir = Directory::open(directory_db);
     if (!dir) return {Kind::Temp, {}, dir.error().detail};
     auto found = dir->find_user(user);
     if (!found) {
-        auto code = found.error().code;
-        if (code == store::StoreError::NotFound || code == store::StoreError::Invalid) {
-            (void)store::verify_password(dummy_hash(), password);
-            return {Kind::Bad, {}, {}};
-        }
-        return {Kind::Temp, {}, found.error().detail};
+        const auto code = found.error().code;
+        if (code != StoreError::NotFound && code != StoreError::Invalid)
+            return {Kind::Temp, {}, found.error().detail};
+        spend_one_verification(password);
+        return {Kind::BadCredentials, {}, "no such user"};
     }
     const std::string& hash = found->password_hash;
-    if (cache != nullptr && cache->hit(user, password, hash))
-        return {Kind::Ok, found->address(), {}};
-    if (!store::verify_password(hash, password)) return {Kind::Bad, {}, {}};
-    if (cache != nullptr) cache->remember(user, password, hash);
-    return {Kind::Ok, found->address(), {}};
+    const std::string canonical = found->address();
+    if (cache != nullptr && cache->hit(canonical, password, hash))
+        return {Kind::Ok, std::move(*found), "cached"};
+    if (!verify_password(hash, password)) return {Kind::BadCredentials, {}, "wrong password"};
+    if (cache != nullptr) cache->remember(canonical, password, hash);
+    return {Kind::Ok, std::move(*found), {}};
 }
 
-}  // namespace postern::smtp
+}  // namespace postern::store
