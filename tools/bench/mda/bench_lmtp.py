@@ -62,6 +62,8 @@ def wire_form(message):
     """DATA payload: dot-stuffed, with the terminator. Built before timing so
     the driver does almost no work per message (it shares 2 cores with the
     servers; smtplib's per-message regex would make the driver the bottleneck)."""
+    if not message.endswith(b"\r\n"):
+        message += b"\r\n"  # as smtplib does: the terminator needs a line start
     return message.replace(b"\r\n.", b"\r\n..") + b".\r\n"
 
 
@@ -70,7 +72,7 @@ class LmtpClient:
 
     def __init__(self, path):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(120)
+        self.sock.settimeout(30)
         self.sock.connect(str(path))
         self.buf = b""
         self.reply()
