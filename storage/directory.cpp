@@ -17,16 +17,6 @@ constexpr const char* kUserSelect =
     "SELECT u.local, d.name, u.password_hash, u.quota_bytes, u.quota_messages "
     "FROM users u JOIN domains d ON d.id = u.domain_id ";
 
-StoreResult<std::vector<std::string>> collect_text(Statement& stmt) {
-    std::vector<std::string> out;
-    while (true) {
-        auto row = stmt.step();
-        if (!row) return fail(row.error());
-        if (!*row) return out;
-        out.push_back(stmt.column_text(0));
-    }
-}
-
 }  // namespace
 
 StoreResult<Directory> Directory::open(const std::filesystem::path& path, PasswordParams params) {

@@ -21,16 +21,6 @@ StoreResult<AliasSource> parse_alias_source(std::string_view source) {
     return AliasSource{local_key(address->local), address->domain};
 }
 
-StoreResult<std::vector<std::string>> collect_text(Statement& stmt) {
-    std::vector<std::string> out;
-    while (true) {
-        auto row = stmt.step();
-        if (!row) return fail(row.error());
-        if (!*row) return out;
-        out.push_back(stmt.column_text(0));
-    }
-}
-
 }  // namespace
 
 StoreStatus Directory::add_alias(std::string_view source, std::string_view target) {

@@ -170,4 +170,14 @@ Transaction::~Transaction() {
     if (db_ != nullptr) (void)db_->exec("ROLLBACK");
 }
 
+StoreResult<std::vector<std::string>> collect_text(Statement& stmt) {
+    std::vector<std::string> out;
+    while (true) {
+        auto row = stmt.step();
+        if (!row) return fail(row.error());
+        if (!*row) return out;
+        out.push_back(stmt.column_text(0));
+    }
+}
+
 }  // namespace postern::store

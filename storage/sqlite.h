@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/store_error.h"
 
@@ -116,5 +117,8 @@ class Transaction {
     explicit Transaction(Db* db) : db_(db) {}
     Db* db_;
 };
+
+// Steps `stmt` to the end and returns its first column of every row as text.
+StoreResult<std::vector<std::string>> collect_text(Statement& stmt);
 
 }  // namespace postern::store
