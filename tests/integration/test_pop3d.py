@@ -361,7 +361,9 @@ def test_big_message_is_streamed_and_a_vanishing_client_is_survived(instance):
         sampler.join()
     grown = peak[0] - baseline
     print(f"pop3d RSS baseline {baseline} KiB, peak during a 40 MiB RETR {peak[0]} KiB")
-    assert grown < 16 * 1024, f"RSS grew by {grown} KiB during a 40 MiB RETR"
+    # Under ASan its quarantine keeps up to 256 MiB of freed memory: RSS says nothing there.
+    if os.environ.get("POSTERN_SANITIZED") != "1":
+        assert grown < 16 * 1024, f"RSS grew by {grown} KiB during a 40 MiB RETR"
 
     # Now a client that vanishes after the first megabyte.
     s = socket.create_connection(("127.0.0.1", instance.port("pop3s")), timeout=TIMEOUT_S)
