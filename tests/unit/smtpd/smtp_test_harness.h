@@ -112,6 +112,14 @@ inline bool code_is(const std::string& reply, std::string_view code) {
     return reply.rfind(code, 0) == 0;
 }
 
+// A transcript's replies against the codes wanted, step by step.
+inline void check_codes(const std::vector<std::string>& got, const std::vector<std::string>& want) {
+    REQUIRE(got.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i)
+        CHECK_MESSAGE(code_is(got[i], want[i]),
+                      "step " << i << ": got " << got[i] << ", want " << want[i]);
+}
+
 // ---- LMTP stub (mda stand-in) ----
 
 struct LmtpMessage {
