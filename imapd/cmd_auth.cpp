@@ -125,13 +125,31 @@ void cmd_id(ImapSession& s, Command& cmd) {
     s.reply(cmd, "OK ID completed");
 }
 
-// ENABLE (RFC 5161): no extension we offer needs enabling.
+// ENABLE (RFC 5161): IMAP4rev2 (RFC 9051 §6.3.1) and UTF8=ACCEPT (RFC
+// 6855 §3). Unknown names are ignored; ENABLED lists only what this command
+// turned on (RFC 5161 §3.1), so a repeated ENABLE answers "* ENABLED".
 void cmd_enable(ImapSession& s, Command& cmd) {
     if (cmd.args.empty()) {
         s.bad(cmd, "ENABLE needs arguments");
         return;
     }
-    s.untagged("ENABLED");
+    for (const Arg& a : cmd.args) {
+        if (!a.is_atom()) {
+            s.bad(cmd, "ENABLE expects capability names");
+            return;
+        }
+    }
+    std::string enabled = "ENABLED";
+    Enabled& on = s.enabled();
+    for (const Arg& a : cmd.args) {
+        bool* flag = a.is("IMAP4rev2")     ? &on.imap4rev2
+                     : a.is("UTF8=ACCEPT") ? &on.utf8_accept
+                                           : nullptr;
+        if (flag == nullptr || *flag) continue;
+        *flag = true;
+        enabled += a.is("IMAP4rev2") ? " IMAP4rev2" : " UTF8=ACCEPT";
+    }
+    s.untagged(enabled);
     s.reply(cmd, "OK ENABLE completed");
 }
 

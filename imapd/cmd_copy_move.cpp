@@ -70,7 +70,7 @@ void copy(ImapSession& s, Command& cmd, bool uid, bool move) {
     if (cmd.args.size() != 2) return s.bad(cmd, "Expected a sequence set and a mailbox");
     auto seqs = parse_message_set(s, cmd, cmd.args[0], uid);
     if (!seqs) return;
-    auto to = mailbox_arg(cmd.args[1]);
+    auto to = mailbox_arg(cmd.args[1], s.names());
     if (!to) return s.reply(cmd, "NO [CANNOT] Invalid mailbox name");
     if (move && s.view()->read_only()) return s.reply(cmd, "NO [READ-ONLY] Mailbox is read-only");
     std::vector<store::MessageInfo> messages;

@@ -1,4 +1,4 @@
-// FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9).
+// FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9; BINARY items, RFC 3516).
 //
 // The set is resolved against the session's view on the loop; messages are
 // rendered on the pool in batches (at most fetch_batch_messages and about
@@ -28,6 +28,7 @@ struct FetchJob {
     std::vector<std::uint32_t> seqs;
     std::size_t next = 0;
     bool uid = false;
+    bool unknown_cte = false;  // a BINARY item could not be decoded
     Command done;
 };
 
@@ -41,6 +42,7 @@ struct FetchBatch : StoreOutcome {
     std::size_t processed = 0;
     std::vector<std::pair<std::uint32_t, store::Flags>> new_flags;  // uid, flags
     std::vector<store::MessageInfo> fresh;
+    bool unknown_cte = false;
 };
 
 std::optional<std::string> read_whole(const std::filesystem::path& path) {
@@ -100,7 +102,8 @@ FetchBatch render_batch(const store::UserPaths& paths, const std::string& mailbo
         for (const auto& nf : b.new_flags)
             changed = changed || nf.first == t.message.uid;
         b.output += render_fetch(t.seq, t.message, req, summary ? &*summary : nullptr,
-                                 file ? std::string_view(*file) : std::string_view(), changed);
+                                 file ? std::string_view(*file) : std::string_view(), changed,
+                                 &b.unknown_cte);
         if (b.output.size() >= kBatchBytes) break;
     }
     if (last && b.processed == targets.size()) {
@@ -133,14 +136,18 @@ void next_batch(ImapSession& s, std::shared_ptr<FetchJob> job) {
             for (const auto& [uid, flags] : b.new_flags)
                 if (std::uint32_t seq = s.view()->seq_of(uid)) s.view()->set_flags(seq, flags);
             job->next += b.processed;
+            job->unknown_cte = job->unknown_cte || b.unknown_cte;
             bool finished = job->next >= job->seqs.size();
             std::vector<store::MessageInfo> fresh = std::move(b.fresh);
             s.send_bulk(std::move(b.output), [job, finished, last, fresh](ImapSession& s) {
                 if (!finished) return next_batch(s, job);
                 // Only UID FETCH may report expunges (RFC 9051 §7.5.1).
                 if (last && !fresh.empty()) s.send(s.view()->sync(fresh, job->uid));
-                s.reply(job->done,
-                        std::string("OK ") + (job->uid ? "UID FETCH" : "FETCH") + " completed");
+                std::string name = job->uid ? "UID FETCH" : "FETCH";
+                // RFC 3516 §4.3: a part we cannot decode fails the command.
+                if (job->unknown_cte)
+                    return s.reply(job->done, "NO [UNKNOWN-CTE] Cannot decode a part's content");
+                s.reply(job->done, "OK " + name + " completed");
             });
         });
 }

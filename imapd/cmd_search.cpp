@@ -1,6 +1,9 @@
-// SEARCH and UID SEARCH (RFC 9051 §6.4.4). Criteria are checked on the loop
-// (BAD for bad syntax, NO [BADCHARSET] for charsets other than UTF-8 and
-// US-ASCII), evaluated on the pool over the session's view of the mailbox.
+// SEARCH and UID SEARCH (RFC 9051 §6.4.4, ESEARCH RFC 4731):
+//   SEARCH [RETURN (MIN MAX COUNT ALL)] [CHARSET UTF-8|US-ASCII] criteria
+// Criteria are checked on the loop (BAD for bad syntax, NO [BADCHARSET] for
+// charsets other than UTF-8 and US-ASCII), evaluated on the pool over the
+// session's view of the mailbox; the answer is SEARCH or ESEARCH
+// (search_result.h).
 #include <fstream>
 #include <iterator>
 
@@ -8,6 +11,7 @@
 #include "imapd/imap_commands.h"
 #include "imapd/imap_handlers.h"
 #include "imapd/search_keys.h"
+#include "imapd/search_result.h"
 
 namespace postern::imap {
 
@@ -35,7 +39,8 @@ Found run_search(const store::UserPaths& paths, const std::string& mailbox, cons
             file.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
         }
         auto seq = static_cast<std::uint32_t>(i + 1);
-        if (search_matches(key, seq, m, file)) r.numbers.push_back(uid ? m.uid : seq);
+        SearchMessage text(file);
+        if (search_matches(key, seq, m, text)) r.numbers.push_back(uid ? m.uid : seq);
     }
     auto fresh = index->list_messages(mailbox);
     if (!fresh) return r.set(fresh.error()), r;
@@ -46,10 +51,14 @@ Found run_search(const store::UserPaths& paths, const std::string& mailbox, cons
 
 void search(ImapSession& s, Command& cmd, bool uid) {
     std::size_t pos = 0;
-    if (cmd.args.size() >= 2 && cmd.args[0].is("CHARSET")) {
-        if (!iequals(cmd.args[1].text, "UTF-8") && !iequals(cmd.args[1].text, "US-ASCII"))
+    auto ret = parse_search_return(cmd.args, pos, s.rev2());
+    if (!ret) return s.bad(cmd, "Invalid RETURN options");
+    if (pos + 1 < cmd.args.size() && cmd.args[pos].is("CHARSET")) {
+        const Arg& charset = cmd.args[pos + 1];
+        if (!charset.is_astring()) return s.bad(cmd, "Invalid CHARSET");
+        if (!iequals(charset.text, "UTF-8") && !iequals(charset.text, "US-ASCII"))
             return s.reply(cmd, "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
-        pos = 2;
+        pos += 2;
     }
     const MailboxView& view = *s.view();
     auto key = parse_search(cmd.args, pos, view.exists(), view.max_uid());
@@ -64,12 +73,9 @@ void search(ImapSession& s, Command& cmd, bool uid) {
     auto shared_key = std::make_shared<SearchKey>(std::move(*key));
     s.run_blocking<Found>([paths, mailbox, shared_key, messages = std::move(messages),
                            uid] { return run_search(paths, mailbox, *shared_key, messages, uid); },
-                          [done, uid](ImapSession& s, Found& r) {
+                          [done, uid, ret = *ret](ImapSession& s, Found& r) {
                               if (!r.ok) return reply_failure(s, done, r.failure);
-                              std::string line = "SEARCH";
-                              for (std::uint32_t n : r.numbers)
-                                  line += " " + std::to_string(n);
-                              s.untagged(line);
+                              s.untagged(search_response(ret, done.tag, uid, r.numbers));
                               s.send(s.view()->sync(r.fresh, uid));
                               s.reply(done, "OK " + done.name + " completed");
                           });

@@ -19,7 +19,7 @@ struct Selected : StoreOutcome {
 
 void select(ImapSession& s, Command& cmd, bool read_only) {
     if (cmd.args.size() != 1) return s.bad(cmd, "Expected one mailbox name");
-    auto name = mailbox_arg(cmd.args[0]);
+    auto name = mailbox_arg(cmd.args[0], s.names());
     if (!name) return s.reply(cmd, "NO [CANNOT] Invalid mailbox name");
     // Selecting always leaves the old mailbox first, even if this fails.
     if (s.state() == State::Selected) {
@@ -57,8 +57,9 @@ void select(ImapSession& s, Command& cmd, bool read_only) {
             s.untagged(std::string("OK [PERMANENTFLAGS ") + (read_only ? "()" : kFlags) +
                        "] Flags permitted");
             s.untagged(std::to_string(count) + " EXISTS");
-            s.untagged("0 RECENT");
-            if (first_unseen != 0)
+            // IMAP4rev2 dropped \Recent and the UNSEEN code (RFC 9051 App. E).
+            if (!s.rev2()) s.untagged("0 RECENT");
+            if (first_unseen != 0 && !s.rev2())
                 s.untagged("OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen");
             s.untagged("OK [UIDVALIDITY " + std::to_string(box.uidvalidity) + "] UIDs valid");
             s.untagged("OK [UIDNEXT " + std::to_string(box.uidnext) + "] Predicted next UID");

@@ -1,6 +1,7 @@
 #include "imapd/fetch_items.h"
 
 #include "common/base/ascii.h"
+#include "imapd/content_decoding.h"
 #include "imapd/imap_response.h"
 
 namespace postern::imap {
@@ -151,14 +152,48 @@ bool parse_body_item(std::string_view atom, bool peek, FetchItem& item) {
     return true;
 }
 
+// BINARY[part]<o.n> / BINARY.PEEK[part]<o.n> / BINARY.SIZE[part]
+//   section-binary = "[" [section-part] "]"   (RFC 3516 §6)
+bool parse_binary_item(std::string_view atom, std::string_view name, FetchItem& item) {
+    std::size_t open = atom.find('[');
+    std::size_t close = atom.find(']');
+    if (close == std::string_view::npos || close < open) return false;
+    BodySection& sec = item.section;
+    std::string_view part = atom.substr(open + 1, close - open - 1);
+    if (!part.empty()) {
+        if (!parse_section_spec(part, sec) || sec.part != part) return false;
+    }
+    sec.text = BodySection::Text::Full;
+    sec.peek = name != "BINARY";
+    std::string_view rest = atom.substr(close + 1);
+    if (!rest.empty()) {
+        std::size_t dot = rest.find('.');
+        if (name == "BINARY.SIZE" || rest.front() != '<' || rest.back() != '>' ||
+            dot == std::string_view::npos)
+            return false;
+        if (!parse_u64(rest.substr(1, dot - 1), sec.offset) ||
+            !parse_u64(rest.substr(dot + 1, rest.size() - dot - 2), sec.count) || sec.count == 0)
+            return false;
+        sec.partial = true;
+    }
+    sec.label = std::string(name == "BINARY.SIZE" ? "BINARY.SIZE[" : "BINARY[") + sec.part + "]";
+    item.kind = name == "BINARY.SIZE" ? FetchItem::Kind::BinarySize : FetchItem::Kind::Binary;
+    return true;
+}
+
 bool parse_one(const Arg& arg, FetchRequest& req) {
     if (!arg.is_atom()) return false;
     std::string name = upper(arg.text.substr(0, arg.text.find('[')));
     FetchItem item;
     using K = FetchItem::Kind;
     if (arg.text.find('[') != std::string::npos) {
-        if (name != "BODY" && name != "BODY.PEEK") return false;
-        if (!parse_body_item(arg.text, name == "BODY.PEEK", item)) return false;
+        if (name == "BINARY" || name == "BINARY.PEEK" || name == "BINARY.SIZE") {
+            if (!parse_binary_item(arg.text, name, item)) return false;
+        } else if (name != "BODY" && name != "BODY.PEEK") {
+            return false;
+        } else if (!parse_body_item(arg.text, name == "BODY.PEEK", item)) {
+            return false;
+        }
     } else if (name == "FLAGS") {
         item.kind = K::Flags;
     } else if (name == "UID") {
@@ -185,10 +220,10 @@ bool parse_one(const Arg& arg, FetchRequest& req) {
     if (item.kind != K::Flags && item.kind != K::Uid && item.kind != K::InternalDate)
         req.needs_summary = true;
     if (item.kind == K::Section || item.kind == K::Rfc822 || item.kind == K::Rfc822Header ||
-        item.kind == K::Rfc822Text)
+        item.kind == K::Rfc822Text || item.kind == K::Binary || item.kind == K::BinarySize)
         req.needs_file = true;
-    if ((item.kind == K::Section && !item.section.peek) || item.kind == K::Rfc822 ||
-        item.kind == K::Rfc822Text)
+    if (((item.kind == K::Section || item.kind == K::Binary) && !item.section.peek) ||
+        item.kind == K::Rfc822 || item.kind == K::Rfc822Text)
         req.sets_seen = true;
     req.items.push_back(std::move(item));
     return true;
@@ -198,6 +233,12 @@ std::string literal(std::string_view data) {
     std::string out = "{" + std::to_string(data.size()) + "}\r\n";
     out.append(data);
     return out;
+}
+
+// BINARY content with a NUL can only travel as literal8 (RFC 3516 §4.2).
+std::string binary_literal(std::string_view data) {
+    if (data.find('\0') == std::string_view::npos) return literal(data);
+    return "~" + literal(data);
 }
 
 bool field_selected(std::string_view line, const BodySection& sec) {
@@ -292,6 +333,34 @@ std::optional<std::string> section_bytes(const BodySection& sec, const mail::Mes
     return data;
 }
 
+std::optional<std::string> binary_bytes(const BodySection& sec, const mail::MessageSummary& sum,
+                                        std::string_view file, bool& unknown_cte) {
+    const mail::SectionInfo* part = mail::find_section(sum, sec.part);
+    if (part == nullptr) return std::nullopt;
+    std::string data;
+    if (sec.part.empty() || part->multipart || part->message) {
+        // Nothing to decode at this level: served as BODY[] would be.
+        data = to_crlf(sec.part.empty() ? file : slice(file, part->body_offset, part->body_size));
+    } else {
+        std::string_view raw = slice(file, part->body_offset, part->body_size);
+        auto decoded = decode_content(raw, part->encoding);
+        if (!decoded) {
+            unknown_cte = true;
+            return std::nullopt;
+        }
+        // Text in 7bit/8bit is served with CRLF like BODY[]; decoded and
+        // binary content is the octets as they are.
+        bool identity = part->encoding == "7bit" || part->encoding == "8bit";
+        data = identity ? to_crlf(*decoded) : std::move(*decoded);
+    }
+    if (sec.partial) {
+        if (sec.offset >= data.size()) return std::string();
+        data =
+            data.substr(static_cast<std::size_t>(sec.offset), static_cast<std::size_t>(sec.count));
+    }
+    return data;
+}
+
 std::optional<FetchRequest> parse_fetch_items(const Arg& arg, bool uid_command) {
     FetchRequest req;
     using K = FetchItem::Kind;
@@ -324,8 +393,8 @@ std::optional<FetchRequest> parse_fetch_items(const Arg& arg, bool uid_command) 
 }
 
 std::string render_fetch(std::uint32_t seq, const store::MessageInfo& m, const FetchRequest& req,
-                         const mail::MessageSummary* sum, std::string_view file,
-                         bool flags_changed) {
+                         const mail::MessageSummary* sum, std::string_view file, bool flags_changed,
+                         bool* unknown_cte) {
     std::string out = "* " + std::to_string(seq) + " FETCH (";
     bool first = true;
     auto item = [&out, &first](std::string_view name) -> std::string& {
@@ -379,6 +448,20 @@ std::string render_fetch(std::uint32_t seq, const store::MessageInfo& m, const F
                 if (sec.partial) label += "<" + std::to_string(sec.offset) + ">";
                 auto data = sum ? section_bytes(sec, *sum, file) : std::nullopt;
                 item(label) += data ? literal(*data) : std::string("NIL");
+                break;
+            }
+            case K::Binary:
+            case K::BinarySize: {
+                bool unknown = false;
+                auto data = sum ? binary_bytes(i.section, *sum, file, unknown) : std::nullopt;
+                if (unknown && unknown_cte != nullptr) *unknown_cte = true;
+                if (i.kind == K::BinarySize) {
+                    item(i.section.label) += data ? std::to_string(data->size()) : "NIL";
+                    break;
+                }
+                std::string label = i.section.label;
+                if (i.section.partial) label += "<" + std::to_string(i.section.offset) + ">";
+                item(label) += data ? binary_literal(*data) : std::string("NIL");
                 break;
             }
         }

@@ -1,5 +1,5 @@
-// FETCH item parsing and rendering (RFC 9051 §6.4.5, §7.5.2), split from the
-// command so that it can be tested without a session.
+// FETCH item parsing and rendering (RFC 9051 §6.4.5, §7.5.2, BINARY RFC
+// 3516), split from the command so that it can be tested without a session.
 //
 // Rendering works from the index's summary (ENVELOPE, BODY, BODYSTRUCTURE,
 // section offsets: common/mail/message_summary.h) and reads the message file
@@ -44,7 +44,9 @@ struct FetchItem {
         Section,
         Rfc822,
         Rfc822Header,
-        Rfc822Text
+        Rfc822Text,
+        Binary,     // BINARY[part]<partial> / BINARY.PEEK (RFC 3516)
+        BinarySize  // BINARY.SIZE[part]
     };
     Kind kind = Kind::Flags;
     BodySection section;
@@ -62,9 +64,19 @@ std::optional<FetchRequest> parse_fetch_items(const Arg& arg, bool uid_command);
 
 // One message's "* n FETCH (...)" line (with literals), CRLF included.
 // `summary` may be null when not needed; `file` empty when not needed.
+// `unknown_cte` (if given) is set when a BINARY item met a
+// Content-Transfer-Encoding we cannot decode; the item is then NIL and the
+// command must end in NO [UNKNOWN-CTE] (RFC 3516 §4.3).
 std::string render_fetch(std::uint32_t seq, const store::MessageInfo& message,
                          const FetchRequest& request, const mail::MessageSummary* summary,
-                         std::string_view file, bool flags_changed);
+                         std::string_view file, bool flags_changed, bool* unknown_cte = nullptr);
+
+// BINARY[part]: the part's content with its transfer encoding undone
+// (<partial> applied); the whole message for part "". nullopt: no such part;
+// *unknown_cte set (and nullopt) for an encoding we cannot decode.
+std::optional<std::string> binary_bytes(const BodySection& section,
+                                        const mail::MessageSummary& summary, std::string_view file,
+                                        bool& unknown_cte);
 
 // Bytes of a section, with bare LF served as CRLF and <partial> applied;
 // nullopt if the section does not exist.

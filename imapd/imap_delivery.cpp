@@ -1,5 +1,7 @@
 #include "imapd/imap_delivery.h"
 
+#include "imapd/search_result.h"
+
 namespace postern::imap {
 
 store::StoreResult<std::uint32_t> deliver_to_mailbox(const Account& account,
@@ -26,17 +28,7 @@ store::StoreResult<std::uint32_t> deliver_to_mailbox(const Account& account,
 }
 
 std::string uid_set_text(const std::vector<std::uint32_t>& uids) {
-    std::string out;
-    for (std::size_t i = 0; i < uids.size();) {
-        std::size_t j = i;
-        while (j + 1 < uids.size() && uids[j + 1] == uids[j] + 1)
-            ++j;
-        if (!out.empty()) out += ',';
-        out += std::to_string(uids[i]);
-        if (j > i) out += ':' + std::to_string(uids[j]);
-        i = j + 1;
-    }
-    return out;
+    return sequence_set_text(uids);
 }
 
 }  // namespace postern::imap

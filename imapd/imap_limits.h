@@ -14,8 +14,9 @@ struct ImapLimits {
     // One command line without its literals. RFC 7162 §4 asks servers to
     // accept at least 8192 octets; config imap.max_line_bytes.
     std::size_t max_line_bytes = 65536;
-    // One literal of APPEND (the message itself). Larger: NO [TOOBIG]
-    // before any of it is read (RFC 7889); config imap.max_literal_bytes.
+    // The literals of one APPEND together (one message, or a MULTIAPPEND
+    // batch, RFC 3502). Larger: NO [TOOBIG] before any of it is read (RFC
+    // 7889); config imap.max_literal_bytes.
     std::size_t max_literal_bytes = 50u << 20;
     // Literals of every other command (mailbox names, passwords, search
     // strings) are short; a huge one is an attack, not a request.
@@ -24,7 +25,7 @@ struct ImapLimits {
     // cannot be refused without closing. 4096 is LITERAL- (RFC 7888 §4);
     // config imap.max_nonsync_literal_bytes.
     std::size_t max_nonsync_literal_bytes = 4096;
-    // Literals in one command: APPEND needs one; MULTIAPPEND is not offered.
+    // Literals in one command: APPEND needs one per message (MULTIAPPEND).
     std::size_t max_literals_per_command = 64;
     // Parenthesis depth of one command; FETCH/SEARCH need 3-4 levels.
     // Dovecot's parser stops at 100; deep nesting only burns stack.
@@ -37,8 +38,18 @@ struct ImapLimits {
     std::size_t max_seqset_ranges = 1u << 20;
     // Dovecot CLIENT_MAX_BAD_COMMANDS; config imap.max_bad_commands.
     unsigned max_bad_commands = 20;
-    // RFC 9051 §5.4: at least 30 minutes; config imap.idle_timeout_seconds.
-    std::chrono::seconds idle_timeout{1800};
+    // Client silence outside IDLE before * BYE. RFC 9051 §5.4: at least 30
+    // minutes; config imap.idle_timeout_seconds.
+    std::chrono::milliseconds idle_timeout{std::chrono::minutes(30)};
+    // A client in IDLE is kept at least this long after its IDLE command,
+    // whatever idle_timeout says: RFC 2177 §3 has clients re-issue IDLE
+    // every 29 minutes.
+    std::chrono::milliseconds idle_keepalive{std::chrono::minutes(29)};
+    // Whole-session lifetime, against slow-drip clients that keep resetting
+    // the silence timer (net::ConnectionLimits' default). IDLE extends it:
+    // a session is never cut while idling, nor within idle_keepalive of its
+    // last IDLE (or idle_timeout, if longer).
+    std::chrono::milliseconds session_lifetime{std::chrono::hours(1)};
     // FETCH renders at most this many messages per pool job, then yields to
     // the loop so one big FETCH never holds everything in memory.
     std::size_t fetch_batch_messages = 100;

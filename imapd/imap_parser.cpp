@@ -72,6 +72,7 @@ void CommandParser::reset() {
     stack_.clear();
     arguments_ = 0;
     literals_ = 0;
+    literal_total_ = 0;
     literal_.clear();
     literal_remaining_ = 0;
     literal_pending_ = false;
@@ -165,7 +166,11 @@ ParseEvent CommandParser::parse_args(std::string_view line, std::size_t pos) {
             if (!push(Arg{Arg::Kind::Quoted, std::move(text), {}}))
                 return error(ParseError::Kind::Bad, "Too many arguments");
         } else if (c == '{' || (c == '~' && pos + 1 < line.size() && line[pos + 1] == '{')) {
-            if (c == '~') return error(ParseError::Kind::Bad, "literal8 is not supported");
+            // literal8 (RFC 3516 §4.4) only carries APPEND's message.
+            if (c == '~') {
+                if (name_ != "APPEND") return error(ParseError::Kind::Bad, "Unexpected literal8");
+                ++pos;
+            }
             return parse_literal_spec(line, pos);
         } else {
             std::size_t start = pos;
@@ -214,9 +219,17 @@ ParseEvent CommandParser::parse_literal_spec(std::string_view line, std::size_t&
     ++pos;
     if (!sync && size > limits_.max_nonsync_literal_bytes)
         return error(ParseError::Kind::Fatal, "Non-synchronizing literal too large");
+    // APPEND's limit holds for all its literals together: a MULTIAPPEND
+    // (RFC 3502) is held in memory whole until it is stored.
     std::size_t limit =
         name_ == "APPEND" ? limits_.max_literal_bytes : limits_.max_string_literal_bytes;
-    if (size > limit) return error(ParseError::Kind::TooBig, "Literal too large");
+    if (name_ == "APPEND") limit = limit > literal_total_ ? limit - literal_total_ : 0;
+    // A non-synchronizing literal's bytes are already on their way: they
+    // cannot be refused without losing the stream.
+    if (size > limit)
+        return error(sync ? ParseError::Kind::TooBig : ParseError::Kind::Fatal,
+                     "Literal too large");
+    literal_total_ += size;
     if (++literals_ > limits_.max_literals_per_command)
         return error(sync ? ParseError::Kind::Bad : ParseError::Kind::Fatal, "Too many literals");
     literal_.clear();

@@ -9,9 +9,11 @@
 //                          next line (which may be empty).
 //
 // A command line ends with "{n}" (synchronizing: the session sends
-// "+ Ready"), "{n+}" (LITERAL+, RFC 7888) or "{n-}" (accepted as {n}).
+// "+ Ready"), "{n+}" (LITERAL+, RFC 7888) or "{n-}" (accepted as {n});
+// APPEND may also use literal8 "~{n}" (BINARY, RFC 3516 §4.4).
 // Literal sizes are checked BEFORE any literal byte is read: APPEND may use
-// up to max_literal_bytes, every other command max_string_literal_bytes; a
+// up to max_literal_bytes (all its literals together: MULTIAPPEND), every
+// other command max_string_literal_bytes per literal; a
 // synchronizing literal over its limit is refused (the client sends nothing),
 // a non-synchronizing one over max_nonsync_literal_bytes is a fatal error
 // (its bytes are already on their way and cannot be told from commands).
@@ -105,6 +107,7 @@ class CommandParser {
     std::vector<std::vector<Arg>> stack_;  // [0] = the command's arguments
     std::size_t arguments_ = 0;
     std::size_t literals_ = 0;
+    std::size_t literal_total_ = 0;  // bytes announced by this command's literals
     std::string literal_;
     std::size_t literal_remaining_ = 0;
     bool literal_pending_ = false;  // bytes announced, Arg not pushed yet

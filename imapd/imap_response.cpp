@@ -54,20 +54,41 @@ std::string imap_astring(std::string_view s) {
     return atom ? std::string(s) : imap_string(s);
 }
 
-std::string wire_mailbox(std::string_view utf8_name) {
+std::string wire_mailbox(std::string_view utf8_name, NameEncoding encoding) {
+    if (iequals(utf8_name, "INBOX")) return "INBOX";
+    if (encoding == NameEncoding::Utf8) {
+        // RFC 6855 §3 / RFC 9051 §4.3: UTF-8 may be quoted once enabled;
+        // names never hold CR, LF or NUL, so a quoted string always fits.
+        std::string out = "\"";
+        for (char c : utf8_name) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        return out + '"';
+    }
     auto encoded = mutf7_encode(utf8_name);
     // Names in the index were validated; fall back to the raw bytes anyway.
-    std::string name = encoded ? *encoded : std::string(utf8_name);
-    if (iequals(name, "INBOX")) return "INBOX";
-    return imap_string(name);
+    return imap_string(encoded ? *encoded : std::string(utf8_name));
 }
 
-std::optional<std::string> mailbox_arg(const Arg& arg) {
+std::optional<std::string> mailbox_arg(const Arg& arg, NameEncoding encoding) {
     if (!arg.is_astring()) return std::nullopt;
+    if (iequals(arg.text, "INBOX")) return std::string("INBOX");
+    if (encoding == NameEncoding::Utf8) {
+        // mutf7_encode accepts exactly the valid UTF-8 strings.
+        if (!mutf7_encode(arg.text)) return std::nullopt;
+        return arg.text;
+    }
     auto decoded = mutf7_decode(arg.text);
     if (!decoded) return std::nullopt;
     if (iequals(*decoded, "INBOX")) return std::string("INBOX");
     return *decoded;
+}
+
+std::string list_pattern_arg(std::string_view pattern, NameEncoding encoding) {
+    if (encoding == NameEncoding::Utf8) return std::string(pattern);
+    auto decoded = mutf7_decode(pattern);
+    return decoded ? *decoded : std::string(pattern);
 }
 
 std::string flag_list(store::Flags flags) {

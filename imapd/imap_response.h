@@ -18,10 +18,17 @@ namespace postern::imap {
 std::string imap_string(std::string_view s);
 // astring for names the client will parse back: atom when safe, else string.
 std::string imap_astring(std::string_view s);
-// Mailbox name on the wire: UTF-8 -> modified UTF-7 -> astring/quoted.
-std::string wire_mailbox(std::string_view utf8_name);
-// A mailbox argument from the client -> UTF-8 name; nullopt if invalid.
-std::optional<std::string> mailbox_arg(const Arg& arg);
+// Mailbox names travel as modified UTF-7 (IMAP4rev1) or, once the client
+// has enabled IMAP4rev2 or UTF8=ACCEPT, as UTF-8 (RFC 9051 §5.1, RFC 6855 §3).
+enum class NameEncoding { ModifiedUtf7, Utf8 };
+// Mailbox name on the wire: UTF-8 -> (modified UTF-7) -> astring/quoted.
+std::string wire_mailbox(std::string_view utf8_name, NameEncoding encoding);
+// A mailbox argument from the client -> UTF-8 name; nullopt if invalid
+// (bad modified UTF-7, or invalid UTF-8 in UTF-8 mode).
+std::optional<std::string> mailbox_arg(const Arg& arg, NameEncoding encoding);
+// A LIST pattern: decoded like a name, but wildcards kept; on a decoding
+// failure the pattern is used as written (it then matches nothing odd).
+std::string list_pattern_arg(std::string_view pattern, NameEncoding encoding);
 
 // "(\Seen \Deleted)"; $Forwarded is the Maildir 'P' flag.
 std::string flag_list(store::Flags flags);

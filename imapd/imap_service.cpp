@@ -1,5 +1,6 @@
 #include "imapd/imap_service.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace postern::imap {
@@ -14,10 +15,24 @@ ImapLimits limits_from_config(const config::Config& cfg) {
     return limits;
 }
 
+namespace {
+
+// ImapSession enforces silence and lifetime itself (IDLE changes both, and
+// net::Session's timers cannot be extended); the net timers stay as
+// backstops that never fire first. A week bounds even a client that idles
+// forever. TODO(net): drop once net::Session can extend its deadline.
+constexpr std::chrono::minutes kBackstopMargin{5};
+constexpr std::chrono::hours kBackstopLifetime{24 * 7};
+
+}  // namespace
+
 std::vector<daemon::ListenerPlan> imap_listeners(const config::Config& cfg) {
     net::ConnectionLimits limits = daemon::limits_from(
         cfg, cfg.imap.max_line_bytes, cfg.imap.idle_timeout_seconds, cfg.imap.max_bad_commands);
     limits.max_literal_bytes = cfg.imap.max_literal_bytes;
+    ImapLimits imap = limits_from_config(cfg);
+    limits.idle_timeout = std::max(imap.idle_timeout, imap.idle_keepalive) + kBackstopMargin;
+    limits.session_timeout = kBackstopLifetime;
     std::vector<daemon::ListenerPlan> plans;
     auto add = [&](const char* name, const std::vector<config::Endpoint>& endpoints, bool tls) {
         if (endpoints.empty()) return;

@@ -27,7 +27,11 @@ const char* state_name(State state) {
 }
 
 ImapSession::ImapSession(net::SessionInit init, const ImapContext& context)
-    : net::Session(std::move(init)), context_(context), parser_(context.limits) {}
+    : net::Session(std::move(init)),
+      context_(context),
+      parser_(context.limits),
+      silence_timer_(loop()),
+      lifetime_timer_(loop()) {}
 
 ImapSession::~ImapSession() {
     if (registered_ && context_.changes != nullptr && account_)
@@ -70,9 +74,9 @@ bool ImapSession::plaintext_auth_allowed() {
 }
 
 std::string ImapSession::capabilities() {
-    // IMAP4rev2 is not claimed yet: it makes ESEARCH, LIST-EXTENDED and
-    // LIST-STATUS mandatory, which are not implemented.
-    std::string caps = "IMAP4rev1";
+    std::string caps = "IMAP4rev1 IMAP4rev2";
+    // RFC 7888: LITERAL+ when any literal may be non-synchronizing, else
+    // LITERAL- (non-synchronizing up to 4096 octets).
     caps += context_.limits.max_nonsync_literal_bytes >= context_.limits.max_literal_bytes
                 ? " LITERAL+"
                 : " LITERAL-";
@@ -84,12 +88,46 @@ std::string ImapSession::capabilities() {
             caps += " LOGINDISABLED";
         }
     }
-    caps += " ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE CHILDREN";
+    caps +=
+        " ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE CHILDREN MULTIAPPEND BINARY";
+    caps += " UTF8=ACCEPT ESEARCH LIST-EXTENDED LIST-STATUS STATUS=SIZE";
     return caps;
 }
 
 void ImapSession::on_start() {
+    arm_silence_timer();
+    lifetime_timer_.start(context_.limits.session_lifetime, [this] { on_lifetime_end(); });
     untagged("OK [CAPABILITY " + capabilities() + "] Postern IMAP ready");
+}
+
+// The timers belong to this session and die with it, so `this` is valid.
+void ImapSession::arm_silence_timer() {
+    std::chrono::milliseconds limit = context_.limits.idle_timeout;
+    if (idle_) limit = std::max(limit, context_.limits.idle_keepalive);
+    silence_timer_.start(limit, [this] { on_silence(); });
+}
+
+void ImapSession::on_silence() {
+    // A command still running (pool work, a slow reader draining a FETCH)
+    // is not the client being silent.
+    if (suspended()) {
+        silence_timer_.again();
+        return;
+    }
+    close_with_reply(timeout_reply(), "idle-timeout");
+}
+
+void ImapSession::on_lifetime_end() {
+    auto now = std::chrono::steady_clock::now();
+    if (idle_ || now < idle_extension_) {
+        auto wait =
+            idle_ ? context_.limits.idle_keepalive
+                  : std::chrono::duration_cast<std::chrono::milliseconds>(idle_extension_ - now) +
+                        std::chrono::milliseconds(1);
+        lifetime_timer_.start(wait, [this] { on_lifetime_end(); });
+        return;
+    }
+    close_with_reply("* BYE Session time limit reached", "session-timeout");
 }
 
 void ImapSession::on_tls_ready() {
@@ -103,6 +141,7 @@ void ImapSession::start_tls_now() {
 }
 
 void ImapSession::on_input() {
+    silence_timer_.again();
     while (!suspended() && !closing()) {
         net::ReadEvent event = reader().next();
         if (std::holds_alternative<net::NeedMore>(event)) return;
@@ -261,6 +300,9 @@ void ImapSession::expect_auth_response(
 void ImapSession::start_idle(Command cmd) {
     write_line("+ idling");
     idle_ = std::move(cmd);
+    const ImapLimits& l = context_.limits;
+    idle_extension_ = std::chrono::steady_clock::now() + std::max(l.idle_keepalive, l.idle_timeout);
+    arm_silence_timer();
     // Anything that changed since the last command is reported right away.
     if (view_) refresh_view(true, nullptr);
 }
@@ -268,6 +310,7 @@ void ImapSession::start_idle(Command cmd) {
 void ImapSession::finish_idle(std::string_view line) {
     Command cmd = std::move(*idle_);
     idle_.reset();
+    arm_silence_timer();
     if (!iequals(line, "DONE")) {
         bad(cmd, "Expected DONE");
         return;

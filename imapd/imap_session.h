@@ -17,6 +17,15 @@
 // completion, found again by session id, has written the one tagged reply.
 // Never capture `this` in pool work.
 //
+// Timers (RFC 9051 §5.4, RFC 2177 §3): the session keeps its own silence
+// timer (limits.idle_timeout, reset by input, paused while a command runs)
+// and lifetime deadline (limits.session_timeout-like session_lifetime).
+// IDLE changes both: while idling, silence is allowed for at least
+// idle_keepalive, and the lifetime is never reached while idling or within
+// max(idle_keepalive, idle_timeout) of the last IDLE, so a client that
+// re-issues IDLE every 29 minutes stays connected. net::Session's own
+// timers are set as loose backstops by the service (imap_service.cpp).
+//
 // Selected state: every handler that reads the mailbox on the pool brings
 // back a fresh message list, and the completion syncs the MailboxView,
 // writing EXISTS/EXPUNGE/FETCH FLAGS before the tagged reply (EXPUNGE only
@@ -35,6 +44,7 @@
 #include "common/net/session.h"
 #include "imapd/imap_limits.h"
 #include "imapd/imap_parser.h"
+#include "imapd/imap_response.h"
 #include "imapd/mailbox_view.h"
 #include "storage/data_dir.h"
 #include "storage/directory.h"
@@ -69,6 +79,12 @@ struct Account {
 enum class State { NotAuthenticated, Authenticated, Selected, Logout };
 const char* state_name(State state);
 
+// Extensions the client has ENABLEd (RFC 5161); once on, never off.
+struct Enabled {
+    bool imap4rev2 = false;    // RFC 9051 behaviour where it differs from rev1
+    bool utf8_accept = false;  // RFC 6855: UTF-8 mailbox names and strings
+};
+
 class ImapSession final : public net::Session {
   public:
     ImapSession(net::SessionInit init, const ImapContext& context);
@@ -89,6 +105,15 @@ class ImapSession final : public net::Session {
     // LOGIN/AUTHENTICATE allowed on this connection now (RFC 9051 §6.2.3).
     bool plaintext_auth_allowed();
     std::string capabilities();
+
+    Enabled& enabled() { return enabled_; }
+    bool rev2() const { return enabled_.imap4rev2; }
+    // Mailbox names in UTF-8 once IMAP4rev2 (RFC 9051 §5.1) or UTF8=ACCEPT
+    // (RFC 6855 §3) is enabled; modified UTF-7 before.
+    NameEncoding names() const {
+        return enabled_.imap4rev2 || enabled_.utf8_accept ? NameEncoding::Utf8
+                                                          : NameEncoding::ModifiedUtf7;
+    }
 
     std::optional<Account>& account() { return account_; }
     std::optional<MailboxView>& view() { return view_; }
@@ -127,6 +152,9 @@ class ImapSession final : public net::Session {
     std::string too_many_errors_reply() const override { return "* BYE Too many bad commands"; }
 
   private:
+    void arm_silence_timer();
+    void on_silence();
+    void on_lifetime_end();
     void handle_line(const net::Line& line);
     void handle_parse_event(ParseEvent event);
     void dispatch(Command cmd);
@@ -138,6 +166,7 @@ class ImapSession final : public net::Session {
     CommandParser parser_;
     State state_ = State::NotAuthenticated;
     std::optional<Account> account_;
+    Enabled enabled_;
     std::optional<MailboxView> view_;
     struct AuthWait {
         Command cmd;
@@ -146,6 +175,10 @@ class ImapSession final : public net::Session {
     std::optional<AuthWait> auth_wait_;
     std::optional<Command> idle_;
     std::unique_ptr<loop::Timer> delay_timer_;
+    loop::Timer silence_timer_;
+    loop::Timer lifetime_timer_;
+    // The lifetime is not enforced before this (set by IDLE).
+    std::chrono::steady_clock::time_point idle_extension_{};
     std::string bulk_;  // output not yet handed to the connection
     std::size_t bulk_pos_ = 0;
     std::function<void(ImapSession&)> bulk_then_;

@@ -1,5 +1,7 @@
 #include "imapd/search_keys.h"
 
+#include <ctime>
+
 #include <algorithm>
 
 #include "common/base/ascii.h"
@@ -102,6 +104,7 @@ std::optional<SearchKey> Parser::key() {
             k.kind = K::Header;
             k.field = word;
             if (!string_arg(k.value)) return std::nullopt;
+            k.value = fold_case(k.value);
             return k;
         }
     }
@@ -120,6 +123,7 @@ std::optional<SearchKey> Parser::key() {
     if (word == "HEADER") {
         k.kind = K::Header;
         if (!string_arg(k.field) || !string_arg(k.value)) return std::nullopt;
+        k.value = fold_case(k.value);
         for (char& c : k.field)
             c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
         return k;
@@ -127,6 +131,7 @@ std::optional<SearchKey> Parser::key() {
     if (word == "BODY" || word == "TEXT") {
         k.kind = word == "BODY" ? K::Body : K::Text;
         if (!string_arg(k.value)) return std::nullopt;
+        k.value = fold_case(k.value);
         return k;
     }
     if (word == "LARGER" || word == "SMALLER") {
@@ -136,9 +141,14 @@ std::optional<SearchKey> Parser::key() {
     }
     if (word == "BEFORE" || word == "SENTBEFORE" || word == "ON" || word == "SENTON" ||
         word == "SINCE" || word == "SENTSINCE") {
-        k.kind = word.find("BEFORE") != std::string::npos  ? K::Before
-                 : word.find("SINCE") != std::string::npos ? K::Since
-                                                           : K::On;
+        const bool sent = word.starts_with("SENT");
+        if (word.ends_with("BEFORE")) {
+            k.kind = sent ? K::SentBefore : K::Before;
+        } else if (word.ends_with("SINCE")) {
+            k.kind = sent ? K::SentSince : K::Since;
+        } else {
+            k.kind = sent ? K::SentOn : K::On;
+        }
         if (!date_arg(k.number)) return std::nullopt;
         return k;
     }
@@ -173,48 +183,82 @@ std::optional<SearchKey> Parser::key() {
     return k;
 }
 
-bool icontains(std::string_view hay, std::string_view needle) {
-    if (needle.empty()) return true;
-    auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(),
-                          [](char a, char b) { return ascii_lower(a) == ascii_lower(b); });
-    return it != hay.end();
-}
-
-std::size_t header_end(std::string_view file) {
-    std::size_t p = file.find("\n\n");
-    std::size_t q = file.find("\r\n\r\n");
-    if (p == std::string_view::npos && q == std::string_view::npos) return file.size();
-    if (q != std::string_view::npos && (p == std::string_view::npos || q < p)) return q + 2;
-    return p + 1;
-}
-
-// Any field named `field` whose unfolded value contains `value`.
-bool header_matches(std::string_view file, const std::string& field, const std::string& value) {
-    std::string_view header = file.substr(0, header_end(file));
-    std::size_t pos = 0;
-    while (pos < header.size()) {
-        std::size_t end = pos;
-        // A field runs until a line that does not start with WSP.
-        do {
-            std::size_t nl = header.find('\n', end);
-            end = nl == std::string_view::npos ? header.size() : nl + 1;
-        } while (end < header.size() && (header[end] == ' ' || header[end] == '\t'));
-        std::string_view f = header.substr(pos, end - pos);
-        pos = end;
-        std::size_t colon = f.find(':');
-        if (colon == std::string_view::npos || !iequals(trim(f.substr(0, colon)), field)) continue;
-        std::string unfolded;
-        for (char c : f.substr(colon + 1))
-            if (c != '\r' && c != '\n') unfolded += c;
-        if (icontains(unfolded, value)) return true;
-    }
+// Any field named `field` whose decoded value contains `value` (an empty
+// value: any message that has the field, RFC 9051 §6.4.4).
+bool header_matches(SearchMessage& text, const std::string& field, const std::string& value) {
+    for (const SearchMessage::Field& f : text.header())
+        if (iequals(f.name, field) && folded_contains(f.value, value)) return true;
     return false;
+}
+
+bool body_matches(SearchMessage& text, const std::string& value) {
+    for (const std::string& body : text.bodies())
+        if (folded_contains(body, value)) return true;
+    return false;
+}
+
+bool any_header_matches(SearchMessage& text, const std::string& value) {
+    for (const SearchMessage::Field& f : text.header())
+        if (folded_contains(fold_case(f.name), value) || folded_contains(f.value, value))
+            return true;
+    return false;
+}
+
+// The day of an RFC 5322 §3.3 date-time, "[day-of-week ,] day month year
+// time zone", as Unix seconds at 00:00 UTC of that calendar day. Obsolete
+// two-digit years follow RFC 5322 §4.3. `value` is case-folded.
+std::optional<std::int64_t> rfc5322_day(std::string_view value) {
+    static constexpr std::string_view kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                                   "jul", "aug", "sep", "oct", "nov", "dec"};
+    if (auto comma = value.find(','); comma != std::string_view::npos)
+        value.remove_prefix(comma + 1);
+    std::vector<std::string_view> words;
+    while (!value.empty() && words.size() < 3) {
+        const auto start = value.find_first_not_of(" \t");
+        if (start == std::string_view::npos) break;
+        value.remove_prefix(start);
+        const auto end = std::min(value.find_first_of(" \t"), value.size());
+        words.push_back(value.substr(0, end));
+        value.remove_prefix(end);
+    }
+    if (words.size() < 3) return std::nullopt;
+    auto number = [](std::string_view w) -> std::optional<int> {
+        if (w.empty() || w.size() > 4) return std::nullopt;
+        int n = 0;
+        for (char c : w) {
+            if (c < '0' || c > '9') return std::nullopt;
+            n = n * 10 + (c - '0');
+        }
+        return n;
+    };
+    const auto day = number(words[0]);
+    auto year = number(words[2]);
+    int month = -1;
+    for (int i = 0; i < 12; ++i)
+        if (words[1].substr(0, 3) == kMonths[i]) month = i;
+    if (!day || !year || month < 0 || *day < 1 || *day > 31) return std::nullopt;
+    if (words[2].size() == 2) *year += *year < 50 ? 2000 : 1900;
+    if (words[2].size() == 3) *year += 1900;
+    std::tm tm{};
+    tm.tm_year = *year - 1900;
+    tm.tm_mon = month;
+    tm.tm_mday = *day;
+    return static_cast<std::int64_t>(timegm(&tm));
+}
+
+std::optional<std::int64_t> sent_day(SearchMessage& file) {
+    for (const auto& field : file.header()) {
+        if (iequals(field.name, "Date")) return rfc5322_day(field.value);
+    }
+    return std::nullopt;
 }
 
 }  // namespace
 
 bool SearchKey::needs_file() const {
-    if (kind == K::Header || kind == K::Body || kind == K::Text) return true;
+    if (kind == K::Header || kind == K::Body || kind == K::Text || kind == K::SentBefore ||
+        kind == K::SentOn || kind == K::SentSince)
+        return true;
     for (const SearchKey& c : children)
         if (c.needs_file()) return true;
     return false;
@@ -227,8 +271,14 @@ std::optional<SearchKey> parse_search(const std::vector<Arg>& args, std::size_t 
     return p.list(rest);
 }
 
-bool search_matches(const SearchKey& k, std::uint32_t seq, const store::MessageInfo& m,
+bool search_matches(const SearchKey& key, std::uint32_t seq, const store::MessageInfo& message,
                     std::string_view file) {
+    SearchMessage text(file);
+    return search_matches(key, seq, message, text);
+}
+
+bool search_matches(const SearchKey& k, std::uint32_t seq, const store::MessageInfo& m,
+                    SearchMessage& file) {
     constexpr std::int64_t kDay = 86400;
     switch (k.kind) {
         case K::All:
@@ -246,9 +296,9 @@ bool search_matches(const SearchKey& k, std::uint32_t seq, const store::MessageI
         case K::Header:
             return header_matches(file, k.field, k.value);
         case K::Body:
-            return icontains(file.substr(std::min(header_end(file), file.size())), k.value);
+            return body_matches(file, k.value);
         case K::Text:
-            return icontains(file, k.value);
+            return any_header_matches(file, k.value) || body_matches(file, k.value);
         case K::Larger:
             return static_cast<std::int64_t>(m.size) > k.number;
         case K::Smaller:
@@ -259,6 +309,15 @@ bool search_matches(const SearchKey& k, std::uint32_t seq, const store::MessageI
             return m.internal_date >= k.number && m.internal_date < k.number + kDay;
         case K::Since:
             return m.internal_date >= k.number;
+        case K::SentBefore:
+        case K::SentOn:
+        case K::SentSince: {
+            const auto day = sent_day(file);
+            if (!day) return false;
+            if (k.kind == K::SentBefore) return *day < k.number;
+            if (k.kind == K::SentOn) return *day == k.number;
+            return *day >= k.number;
+        }
         case K::Not:
             return !search_matches(k.children[0], seq, m, file);
         case K::Or:

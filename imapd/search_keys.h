@@ -1,9 +1,11 @@
 // SEARCH criteria (RFC 9051 §6.4.4): parsed on the loop into a tree, then
 // evaluated on the pool, message by message. The message file is read only
 // when a key needs it (HEADER/FROM/.../BODY/TEXT), once per message.
-// Substring matches are case-insensitive over ASCII, on the raw bytes
-// (encoded words are not decoded: TODO(imapd): decode for SUBJECT/FROM).
-// SENTBEFORE/SENTON/SENTSINCE compare the internal date, not Date:.
+// Substring matches follow search_text.h: decoded header values and body
+// text, simple Unicode case folding (search strings are folded at parse).
+// SENTBEFORE/SENTON/SENTSINCE compare the day of the Date: field (its time
+// and zone disregarded, RFC 3501 §6.4.4); a message without a readable
+// Date: matches none of them.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "imapd/imap_parser.h"
+#include "imapd/search_text.h"
 #include "imapd/seqset.h"
 #include "storage/mailbox_index.h"
 
@@ -34,6 +37,9 @@ struct SearchKey {
         Before,
         On,
         Since,
+        SentBefore,
+        SentOn,
+        SentSince,
         Not,
         Or,
         And
@@ -42,7 +48,7 @@ struct SearchKey {
     store::Flags flag = 0;
     std::vector<SeqRange> ranges;  // resolved
     std::string field;             // Header: upper-case field name
-    std::string value;             // substring
+    std::string value;             // substring, case-folded
     std::int64_t number = 0;       // size or date
     std::vector<SearchKey> children;
     bool needs_file() const;
@@ -52,6 +58,9 @@ struct SearchKey {
 std::optional<SearchKey> parse_search(const std::vector<Arg>& args, std::size_t pos,
                                       std::uint32_t exists, std::uint32_t max_uid);
 
+bool search_matches(const SearchKey& key, std::uint32_t seq, const store::MessageInfo& message,
+                    SearchMessage& text);
+// Convenience for one key: parses `file` itself.
 bool search_matches(const SearchKey& key, std::uint32_t seq, const store::MessageInfo& message,
                     std::string_view file);
 

@@ -30,14 +30,6 @@ Outcome combine(const std::vector<Outcome>& targets) {
     return *first_failure;
 }
 
-// Opening the index costs a SQLite open; users without a quota skip it.
-store::StoreStatus check_quota(const store::Recipient& r, std::uint64_t size) {
-    if (r.quota_bytes == 0 && r.quota_messages == 0) return {};
-    auto index = store::MailboxIndex::open(r.paths);
-    if (!index) return fail(index.error());
-    return store::check_quota(*index, r, size);
-}
-
 }  // namespace
 
 DeliverySettings DeliverySettings::from_config(const config::Config& cfg) {
@@ -136,32 +128,42 @@ void Deliverer::deliver_to(const Envelope& envelope, std::string_view message,
 
     std::vector<Outcome> outcomes;
     std::vector<store::Recipient> recipients;
+    std::vector<IndexLease> leases;  // held until the writer is done
     for (const auto& t : targets) {
         auto r = store_.recipient(t.user, t.mailbox);
         if (!r) {
             outcomes.push_back(outcome_for(r.error(), settings_.over_quota));
             continue;
         }
-        if (before_write_) before_write_(r->paths);
-        if (auto quota = check_quota(*r, bytes.size()); !quota) {
+        auto lease = pool_ != nullptr ? pool_->lease(r->paths) : open_unpooled(r->paths);
+        if (!lease) {
+            outcomes.push_back(outcome_for(lease.error(), settings_.over_quota));
+            continue;
+        }
+        if (auto quota = store::check_quota(lease->index(), *r, bytes.size()); !quota) {
             outcomes.push_back(outcome_for(quota.error(), settings_.over_quota));
             continue;
         }
         recipients.push_back(std::move(*r));
+        leases.push_back(std::move(*lease));
     }
     if (!recipients.empty()) {
-        outcomes.push_back(write_once(recipients, bytes, std::move(summary), result.delivered));
+        std::vector<store::MailboxIndex*> indexes;
+        for (auto& l : leases)
+            indexes.push_back(&l.index());
+        outcomes.push_back(write_once(std::move(recipients), std::move(indexes), bytes,
+                                      std::move(summary), result.delivered));
     }
     result.outcome = combine(outcomes);
 }
 
-Outcome Deliverer::write_once(const std::vector<store::Recipient>& recipients,
-                              const std::string& bytes, std::string summary,
-                              std::vector<store::Delivered>& delivered) {
+Outcome Deliverer::write_once(std::vector<store::Recipient> recipients,
+                              std::vector<store::MailboxIndex*> indexes, const std::string& bytes,
+                              std::string summary, std::vector<store::Delivered>& delivered) {
     store::DeliveryOptions options;
     // The limit is on the message as received; the trace fields come on top.
     options.max_message_bytes = bytes.size();
-    auto writer = store_.begin_delivery(recipients, options);
+    auto writer = store::MessageWriter::begin(std::move(recipients), options, std::move(indexes));
     if (!writer) return outcome_for(writer.error(), settings_.over_quota);
     if (fail_point_ != store::FailPoint::None) writer->fail_at_for_test(fail_point_);
     if (auto st = writer->write(bytes); !st) return outcome_for(st.error(), settings_.over_quota);

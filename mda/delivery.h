@@ -15,6 +15,9 @@
 //      targets: tmp/ → fsync → link into each new/ (one inode, hard links)
 //      → fsync the directories → index rows and UIDs committed. Only then is
 //      the recipient reported delivered.
+// Each target's index is leased from the IndexPool (index_pool.h) if one is
+// set, else opened for this delivery; the quota check and the writer use
+// that one connection.
 // A recipient whose targets all succeed is Delivered. If any target failed
 // temporarily the recipient is reported with that temporary status (the
 // sender retries; targets already delivered may then get a second copy:
@@ -42,13 +45,13 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/config/config.h"
 #include "common/log/log.h"
+#include "mda/index_pool.h"
 #include "mda/mda_status.h"
 #include "mda/resolver.h"
 #include "storage/store.h"
@@ -103,25 +106,23 @@ class Deliverer {
     std::vector<RecipientResult> deliver(const Envelope& envelope, std::string_view message);
 
     const DeliverySettings& settings() const { return settings_; }
-    // Called with each target user's paths before its message is written
-    // (StoreBackend keeps their indexes open; see delivery_backend.h).
-    void set_before_write(std::function<void(const store::UserPaths&)> fn) {
-        before_write_ = std::move(fn);
-    }
+    // Long-lived index connections (StoreBackend's); null = open per delivery.
+    void set_index_pool(IndexPool* pool) { pool_ = pool; }
     // Makes every MessageWriter commit fail at `point` (see message_writer.h).
     void fail_at_for_test(store::FailPoint point) { fail_point_ = point; }
 
   private:
     void deliver_to(const Envelope& envelope, std::string_view message, std::string_view newline,
                     const std::vector<Target>& targets, RecipientResult& result);
-    Outcome write_once(const std::vector<store::Recipient>& recipients, const std::string& bytes,
+    Outcome write_once(std::vector<store::Recipient> recipients,
+                       std::vector<store::MailboxIndex*> indexes, const std::string& bytes,
                        std::string summary, std::vector<store::Delivered>& delivered);
 
     store::Store& store_;
     StoreLookup lookup_;
     DeliverySettings settings_;
     store::FailPoint fail_point_ = store::FailPoint::None;
-    std::function<void(const store::UserPaths&)> before_write_;
+    IndexPool* pool_ = nullptr;
 };
 
 }  // namespace postern::mda

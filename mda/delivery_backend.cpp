@@ -5,28 +5,6 @@
 
 namespace postern::mda {
 
-void IndexKeeper::keep(const store::UserPaths& paths) {
-    {
-        std::lock_guard lock(mutex_);
-        for (auto it = kept_.begin(); it != kept_.end(); ++it) {
-            if (it->first == paths.index_db) {
-                kept_.splice(kept_.begin(), kept_, it);
-                return;
-            }
-        }
-    }
-    // Opened outside the lock: it touches the disk.
-    auto index = store::MailboxIndex::open(paths);
-    if (!index) return;  // only an optimisation
-    std::optional<store::MailboxIndex> evicted;
-    std::lock_guard lock(mutex_);
-    kept_.emplace_front(paths.index_db, std::move(*index));
-    if (kept_.size() > kMaxKept) {
-        evicted.emplace(std::move(kept_.back().second));
-        kept_.pop_back();
-    }
-}
-
 store::StoreResult<store::Store*> StoreBackend::thread_store() {
     // Per thread, per data directory (tests run several in one process).
     thread_local std::map<std::filesystem::path, std::unique_ptr<store::Store>> stores;
@@ -59,7 +37,7 @@ std::vector<RecipientResult> StoreBackend::deliver(const Envelope& envelope,
         return out;
     }
     Deliverer deliverer(**store, settings_);
-    deliverer.set_before_write([this](const store::UserPaths& paths) { keeper_.keep(paths); });
+    deliverer.set_index_pool(&indexes_);
     return deliverer.deliver(envelope, message);
 }
 

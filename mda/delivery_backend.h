@@ -8,13 +8,12 @@
 #pragma once
 
 #include <filesystem>
-#include <list>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "mda/delivery.h"
+#include "mda/index_pool.h"
 
 namespace postern::mda {
 
@@ -27,26 +26,6 @@ class DeliveryBackend {
     // Thread-safe. One result per envelope recipient, in order.
     virtual std::vector<RecipientResult> deliver(const Envelope& envelope,
                                                  std::string_view message) = 0;
-};
-
-// Keeps the index of recently served users open, so that the MessageWriter's
-// own connection is never the last one to close: SQLite checkpoints the WAL
-// into index.db and deletes it when its last connection closes, which costs
-// two more fsyncs and an unlink per delivery. Held, never used: each
-// delivery still opens its own handle (store.h). At most kMaxKept entries,
-// least recently used out first. `mailctl reindex` must not run under a
-// serving mda (as reindex.h already says): a held handle would keep the old
-// inode.
-class IndexKeeper {
-  public:
-    // 64 users x 3 descriptors (db, -wal, -shm) stays far below the usual
-    // 1024 descriptor limit.
-    static constexpr std::size_t kMaxKept = 64;
-    void keep(const store::UserPaths& paths);
-
-  private:
-    std::mutex mutex_;
-    std::list<std::pair<std::filesystem::path, store::MailboxIndex>> kept_;  // front = newest
 };
 
 class StoreBackend final : public DeliveryBackend {
@@ -64,7 +43,7 @@ class StoreBackend final : public DeliveryBackend {
 
     std::filesystem::path data_dir_;
     DeliverySettings settings_;
-    IndexKeeper keeper_;
+    IndexPool indexes_;
 };
 
 }  // namespace postern::mda

@@ -22,6 +22,12 @@ struct Pop3Limits {
     // round trips rare, small enough that a 50 MB RETR never holds more than
     // a few of these in memory (plus the connection's write watermark).
     std::size_t retr_chunk_bytes = 64u << 10;
+    // After a RETR, the following messages are read in the same pool job
+    // while their sizes fit in this (pop3_transfer.h read_ahead()): a client
+    // downloading a maildrop in order then costs a pool round trip per few
+    // messages, not per message. It is what a downloading connection holds
+    // between commands; half a chunk keeps that below a transfer's own peak.
+    std::size_t retr_read_ahead_bytes = 32u << 10;
     // RFC 1939 keywords are 3-4 characters; a user name past this is not a
     // real account (storage addresses are far shorter).
     std::size_t max_user_bytes = 320;

@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "pop3d/pop3_wire.h"
+#include "storage/data_dir.h"
 #include "storage/store.h"
 
 namespace postern::pop3 {
@@ -61,6 +62,38 @@ store::StoreResult<std::uint64_t> wire_size_of(const std::filesystem::path& file
     return counter.finish();
 }
 
+namespace {
+
+// The wire size of the message at `path`, from the cache or by reading it.
+// If the file was renamed (a flag change: new/ -> cur/), finds it through the
+// index; nullopt if it is gone (expunged since the listing).
+store::StoreResult<std::optional<std::uint64_t>> size_message(store::MailboxIndex& index,
+                                                              const store::MessageInfo& info,
+                                                              std::filesystem::path& path,
+                                                              const std::string& key,
+                                                              SizeCache& sizes) {
+    if (auto cached = sizes.get(key)) return std::optional<std::uint64_t>(*cached);
+    auto size = wire_size_of(path);
+    if (!size && size.error().code == store::StoreError::NotFound) {
+        auto found = index.message_path(store::kInbox, info);
+        if (!found) {
+            if (found.error().code == store::StoreError::NotFound)
+                return std::optional<std::uint64_t>{};
+            return fail(found.error());
+        }
+        path = std::move(*found);
+        size = wire_size_of(path);
+    }
+    if (!size) {
+        if (size.error().code == store::StoreError::NotFound) return std::optional<std::uint64_t>{};
+        return fail(size.error());
+    }
+    sizes.put(key, *size);
+    return std::optional<std::uint64_t>(*size);
+}
+
+}  // namespace
+
 store::StoreResult<Maildrop> load_maildrop(const std::filesystem::path& data_dir,
                                            const store::User& user, SizeCache& sizes) {
     auto st = open_store(data_dir);
@@ -71,31 +104,22 @@ store::StoreResult<Maildrop> load_maildrop(const std::filesystem::path& data_dir
     if (!box) return fail(box.error());
     auto list = index->list_messages(store::kInbox);
     if (!list) return fail(list.error());
+    auto folder = store::folder_path(index->paths().maildir, store::kInbox);
+    if (!folder) return fail(folder.error());
+    // Paths are taken as indexed, without a stat each: a file renamed since
+    // is found again when sized here or when opened (open_message()).
+    std::string key_prefix = index->paths().home.string() + "|";
     Maildrop drop{user, box->uidvalidity, {}};
     drop.messages.reserve(list->size());
     for (auto& info : *list) {
-        auto path = index->message_path(store::kInbox, info);
-        if (!path) {
-            // Expunged between the listing and now: not part of this maildrop.
-            if (path.error().code == store::StoreError::NotFound) continue;
-            return fail(path.error());
-        }
         MaildropMessage m;
         m.uidl = std::to_string(box->uidvalidity) + "." + std::to_string(info.uid);
-        std::string key = index->paths().home.string() + "|" + m.uidl;
-        if (auto cached = sizes.get(key)) {
-            m.wire_size = *cached;
-        } else {
-            auto size = wire_size_of(*path);
-            if (!size) {
-                if (size.error().code == store::StoreError::NotFound) continue;
-                return fail(size.error());
-            }
-            m.wire_size = *size;
-            sizes.put(key, *size);
-        }
+        m.path = *folder / info.file;
+        auto size = size_message(*index, info, m.path, key_prefix + m.uidl, sizes);
+        if (!size) return fail(size.error());
+        if (!*size) continue;  // expunged since the listing: not part of this maildrop
+        m.wire_size = **size;
         m.info = std::move(info);
-        m.path = std::move(*path);
         drop.messages.push_back(std::move(m));
     }
     return drop;

@@ -2,15 +2,11 @@
 // command table and the verbs live in pop3_commands.cpp.
 #include "pop3d/pop3_session.h"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 
 #include "common/base/ascii.h"
 #include "common/loop/work.h"
-#include "pop3d/pop3_wire.h"
 
 namespace postern::pop3 {
 
@@ -28,23 +24,6 @@ void on_pool(Pop3Session& s, std::function<R()> blocking,
 }
 
 }  // namespace
-
-// One RETR/TOP in flight. Shared with the pool job that reads the next
-// chunk (one job at a time), so the fd stays open until that job is done
-// even if the client has gone.
-struct Pop3Session::Transfer {
-    int fd = -1;
-    std::uint64_t offset = 0;
-    std::size_t chunk_bytes = 0;
-    WireEncoder encoder;
-    Transfer(int f, std::size_t chunk, std::optional<std::uint64_t> body_lines)
-        : fd(f), chunk_bytes(chunk), encoder(body_lines) {}
-    ~Transfer() {
-        if (fd >= 0) ::close(fd);
-    }
-    Transfer(const Transfer&) = delete;
-    Transfer& operator=(const Transfer&) = delete;
-};
 
 const char* to_string(State s) {
     switch (s) {
@@ -225,74 +204,82 @@ std::uint64_t Pop3Session::live_octets() const {
 
 Pop3Session::Outcome Pop3Session::start_transfer(std::size_t index,
                                                  std::optional<std::uint64_t> body_lines) {
+    if (!body_lines && retr_from_read_ahead(index)) return Outcome::Done;
     suspend();
-    on_pool<PoolResult<int>>(
-        *this,
-        [dir = context_->data_dir, user = maildrop_->user, m = maildrop_->messages[index]] {
-            return PoolResult<int>::from(open_message(dir, user, m));
-        },
-        [index, body_lines](Pop3Session& s, PoolResult<int> fd) {
-            s.transfer_opened(index, std::move(fd), body_lines);
-        });
-    return Outcome::Pending;
-}
-
-void Pop3Session::transfer_opened(std::size_t index, PoolResult<int> fd,
-                                  std::optional<std::uint64_t> body_lines) {
-    if (!fd.value) {
-        if (fd.failure.code == store::StoreError::NotFound) {
-            // Expunged by another client (IMAP) since login.
-            write_line("-ERR Message " + std::to_string(index + 1) + " is no longer available");
-        } else {
-            log::error(log_context(), "retr-error").kv("detail", fd.failure.detail);
-            write_line(internal_error());
-        }
-        resume();
-        return;
-    }
-    transfer_ =
-        std::make_shared<Transfer>(*fd.value, context_->limits.retr_chunk_bytes, body_lines);
     const auto& m = maildrop_->messages[index];
-    write_line(body_lines ? std::string("+OK Top of message follows")
-                          : "+OK " + std::to_string(m.wire_size) + " octets");
-    read_next_chunk();
-}
-
-struct ChunkResult {
-    std::string data;
-    bool last = false;
-    bool failed = false;
-};
-
-void Pop3Session::read_next_chunk() {
+    std::string status = body_lines ? std::string("+OK Top of message follows")
+                                    : "+OK " + std::to_string(m.wire_size) + " octets";
+    std::vector<ReadAheadCandidate> ahead;
+    if (!body_lines) ahead = read_ahead_candidates(index);
+    transfer_ = std::make_shared<MessageTransfer>(context_->limits.retr_chunk_bytes, body_lines);
     on_pool<ChunkResult>(
         *this,
-        [t = transfer_] {
-            ChunkResult r;
-            std::string raw(t->chunk_bytes, '\0');
-            ssize_t n;
-            do {
-                n = ::pread(t->fd, raw.data(), raw.size(), static_cast<off_t>(t->offset));
-            } while (n < 0 && errno == EINTR);
-            if (n < 0) {
-                r.failed = true;
-                return r;
-            }
-            t->offset += static_cast<std::uint64_t>(n);
-            t->encoder.feed(std::string_view(raw.data(), static_cast<std::size_t>(n)), r.data);
-            if (n == 0 || t->encoder.done()) {
-                t->encoder.finish(r.data);
-                r.last = true;
+        [t = transfer_, dir = context_->data_dir, user = maildrop_->user, m,
+         status = std::move(status), ahead = std::move(ahead),
+         budget = context_->limits.retr_read_ahead_bytes] {
+            auto r = t->first(dir, user, m, status);
+            if (r.last && r.error == ChunkResult::Error::None && !ahead.empty()) {
+                r.ahead = read_ahead(ahead, budget);
             }
             return r;
         },
-        [](Pop3Session& s, ChunkResult r) { s.chunk_read(std::move(r.data), r.last, r.failed); });
+        [index](Pop3Session& s, ChunkResult r) { s.first_chunk_read(index, std::move(r)); });
+    return Outcome::Pending;
 }
 
-void Pop3Session::chunk_read(std::string data, bool last, bool failed) {
-    if (failed) {
+std::vector<ReadAheadCandidate> Pop3Session::read_ahead_candidates(std::size_t index) const {
+    std::vector<ReadAheadCandidate> out;
+    std::uint64_t budget = context_->limits.retr_read_ahead_bytes;
+    std::uint64_t used = 0;
+    const auto& all = maildrop_->messages;
+    for (std::size_t i = index + 1; i < all.size(); ++i) {
+        if (all[i].deleted) continue;
+        if (all[i].wire_size > budget - used) break;
+        used += all[i].wire_size;
+        out.push_back({i, all[i].path, all[i].wire_size});
+    }
+    return out;
+}
+
+bool Pop3Session::retr_from_read_ahead(std::size_t index) {
+    // Entries before `index` were skipped by the client: drop them.
+    auto it = ahead_.begin();
+    while (it != ahead_.end() && it->index < index)
+        ++it;
+    bool hit = it != ahead_.end() && it->index == index;
+    if (hit) write(it->reply);
+    ahead_.erase(ahead_.begin(), hit ? it + 1 : it);
+    return hit;
+}
+
+void Pop3Session::first_chunk_read(std::size_t index, ChunkResult r) {
+    if (r.error == ChunkResult::Error::None) {
+        ahead_ = std::move(r.ahead);
+        chunk_read(std::move(r));
+        return;
+    }
+    // Nothing of the reply has been sent: an -ERR still fits.
+    transfer_.reset();
+    if (r.error == ChunkResult::Error::Gone) {
+        // Expunged by another client (IMAP) since login.
+        write_line("-ERR Message " + std::to_string(index + 1) + " is no longer available");
+    } else {
+        log::error(log_context(), "retr-error").kv("detail", r.detail);
+        write_line(internal_error());
+    }
+    resume();
+}
+
+void Pop3Session::read_next_chunk() {
+    on_pool<ChunkResult>(
+        *this, [t = transfer_] { return t->next(); },
+        [](Pop3Session& s, ChunkResult r) { s.chunk_read(std::move(r)); });
+}
+
+void Pop3Session::chunk_read(ChunkResult r) {
+    if (r.error != ChunkResult::Error::None) {
         // Half a multi-line response is out: the only honest end is closing.
-        log::error(log_context(), "retr-read-error");
+        log::error(log_context(), "retr-read-error").kv("detail", r.detail);
         transfer_.reset();
         close("read-error");
         return;
@@ -301,8 +288,8 @@ void Pop3Session::chunk_read(std::string data, bool last, bool failed) {
         transfer_.reset();
         return;
     }
-    write(data);
-    if (last) {
+    write(r.data);
+    if (r.last) {
         transfer_.reset();
         resume();
         return;

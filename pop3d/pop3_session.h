@@ -15,9 +15,16 @@
 // Async (net/session.h): password checks, maildrop loading, message reads
 // and the final expunge run on the pool; the session is suspended meanwhile,
 // so pipelined commands (RFC 2449 PIPELINING) are answered in order.
-// RETR/TOP stream the file: one chunk is read and encoded on the pool, then
-// written; the next is read only once the connection is writable again, so
-// memory per transfer stays near one chunk plus the write watermark.
+// RETR/TOP stream the file (pop3_transfer.h): one chunk is read and encoded
+// on the pool, then written; the next is read only once the connection is
+// writable again, so memory per transfer stays near one chunk plus the write
+// watermark. The first chunk carries the status line and, for a message
+// that fits in one chunk, the terminator: one round trip, one write. The
+// same job reads the next few messages' replies ahead (retr_read_ahead_bytes),
+// so the RETRs of an in-order download are mostly answered from memory.
+// Message files never change, so a reply read ahead is what a later read
+// would give; one expunged meanwhile by IMAP is still served, as it would
+// have been had the client asked a moment earlier.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +34,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/log/secret.h"
 #include "common/loop/timer.h"
@@ -34,6 +42,7 @@
 #include "common/net/session.h"
 #include "pop3d/pop3_limits.h"
 #include "pop3d/pop3_maildrop.h"
+#include "pop3d/pop3_transfer.h"
 #include "storage/login.h"
 
 namespace postern::tls {
@@ -78,7 +87,6 @@ class Pop3Session final : public net::Session {
     enum class Outcome { Done, Pending };
     using Handler = Outcome (Pop3Session::*)(std::string_view args);
     struct CommandSpec;
-    struct Transfer;
     static std::span<const CommandSpec> command_table();
 
     void enter(State next);
@@ -115,10 +123,12 @@ class Pop3Session final : public net::Session {
     std::string number_of(const MaildropMessage* m) const;
     // RETR/TOP streaming.
     Outcome start_transfer(std::size_t index, std::optional<std::uint64_t> body_lines);
-    void transfer_opened(std::size_t index, PoolResult<int> fd,
-                         std::optional<std::uint64_t> body_lines);
+    void first_chunk_read(std::size_t index, ChunkResult r);
+    std::vector<ReadAheadCandidate> read_ahead_candidates(std::size_t index) const;
+    // RETR from a reply read ahead; false if `index` was not read ahead.
+    bool retr_from_read_ahead(std::size_t index);
     void read_next_chunk();
-    void chunk_read(std::string data, bool last, bool failed);
+    void chunk_read(ChunkResult r);
     void update_done(PoolResult<std::size_t> removed, std::size_t wanted);
     std::uint64_t live_count() const;
     std::uint64_t live_octets() const;
@@ -130,7 +140,8 @@ class Pop3Session final : public net::Session {
     std::string pending_login_user_;       // while a login is in flight
     std::string locked_key_;               // the maildrop lock this session holds
     std::optional<Maildrop> maildrop_;
-    std::shared_ptr<Transfer> transfer_;
+    std::shared_ptr<MessageTransfer> transfer_;
+    std::vector<ReadAhead> ahead_;  // ascending index, at most retr_read_ahead_bytes
     bool waiting_writable_ = false;
     loop::Timer delay_timer_;
 };

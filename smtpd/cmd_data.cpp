@@ -15,10 +15,14 @@
 // End of message: size (552 5.3.4), loop (554 5.4.6), spool trouble
 // (451 4.3.0); else the trace fields are prepended and the message goes to
 // mda over LMTP on the pool. The reply is 250 only if mda accepted it for
-// every recipient (lmtp_client.h, aggregate_replies).
+// every recipient (lmtp_client.h, aggregate_replies), or for some while
+// the others went to the outbound queue for retry or bounce
+// (queue_handoff.h). A submission with a remote recipient goes whole to
+// the queue instead: 250 once the spool has it on disk.
 #include <ctime>
 
 #include "common/log/log.h"
+#include "smtpd/queue_handoff.h"
 #include "smtpd/received.h"
 #include "smtpd/smtp_session.h"
 
@@ -157,9 +161,14 @@ void SmtpSession::finish_message() {
     }
     // The transaction moves into the job: the pool thread reads its spool
     // while the session may vanish (client gone), never the other way round.
-    auto request = std::make_shared<LmtpRequest>();
-    request->prefix = trace_prefix();
+    std::string prefix = trace_prefix();
     auto tx = std::make_shared<Transaction>(std::move(*tx_));
+    if (has_remote_recipient(*tx)) {
+        enqueue_message(std::move(tx), std::move(prefix));
+        return;
+    }
+    auto request = std::make_shared<LmtpRequest>();
+    request->prefix = std::move(prefix);
     request->socket = context_.lmtp_socket;
     request->lhlo_host = context_.hostname;
     request->sender = tx->sender().address();
@@ -170,15 +179,47 @@ void SmtpSession::finish_message() {
     request->timeout = context_.lmtp_timeout;
     log::info(log_context(), "data").kv("tx", tx_id_).kv("bytes", tx->spool().size());
     reset_transaction();
-    await<LmtpOutcome>(
-        [tx, request] {
-            request->body = &tx->spool();
-            return lmtp_deliver(*request);
+    auto dir = context_.queue_dir;
+    auto user = user_.value_or("");
+    await<DeliveryOutcome>(
+        [tx, request, dir, user] {
+            request->body = [&spool = tx->spool()](const auto& sink) {
+                return spool.read_all(sink);
+            };
+            DeliveryOutcome out{lmtp_deliver(*request), std::nullopt};
+            if (partly_delivered(out.lmtp.replies))
+                out.deferred =
+                    defer_failures(dir, *tx, user, request->prefix, out.lmtp, std::time(nullptr));
+            return out;
         },
         &SmtpSession::on_delivered);
 }
 
-void SmtpSession::on_delivered(LmtpOutcome outcome) {
+void SmtpSession::enqueue_message(std::shared_ptr<Transaction> tx, std::string prefix) {
+    store::Envelope envelope = queue_envelope(*tx, user_.value_or(""), std::time(nullptr));
+    log::info(log_context(), "data").kv("tx", tx_id_).kv("bytes", tx->spool().size());
+    reset_transaction();
+    auto dir = context_.queue_dir;
+    await<QueueOutcome>(
+        [tx, dir, envelope = std::move(envelope), prefix = std::move(prefix)]() mutable {
+            return enqueue(dir, std::move(envelope), prefix, tx->spool());
+        },
+        &SmtpSession::on_queued);
+}
+
+void SmtpSession::on_queued(QueueOutcome outcome) {
+    if (!outcome.error.empty()) {
+        log::error(log_context(), "enqueue-failed").kv("tx", tx_id_).kv("detail", outcome.error);
+        reply(451, "4.3.0", "Local error in processing, try again later");
+    } else {
+        log::info(log_context(), "queued").kv("tx", tx_id_).kv("queue_id", outcome.id);
+        reply(250, "2.0.0", "Message queued as " + outcome.id);
+    }
+    resume();
+}
+
+void SmtpSession::on_delivered(DeliveryOutcome delivery) {
+    const LmtpOutcome& outcome = delivery.lmtp;
     if (!outcome.error.empty()) {
         log::error(log_context(), "lmtp-failed").kv("tx", tx_id_).kv("detail", outcome.error);
     }
@@ -189,6 +230,18 @@ void SmtpSession::on_delivered(LmtpOutcome outcome) {
             .kv("to", i < outcome.recipients.size() ? outcome.recipients[i] : std::string())
             .kv("code", outcome.replies[i].code)
             .kv("status", outcome.replies[i].enhanced);
+    }
+    if (delivery.deferred) {
+        const QueueOutcome& q = *delivery.deferred;
+        if (q.error.empty()) {
+            log::info(log_context(), "deferred").kv("tx", tx_id_).kv("queue_id", q.id);
+            r = make_reply(250, "2.0.0", "");
+        } else {
+            // The queue could not take them: the client must retry, and the
+            // recipients mda took may get the message twice (RFC 5321 §6.1
+            // prefers that to a loss).
+            log::error(log_context(), "defer-failed").kv("tx", tx_id_).kv("detail", q.error);
+        }
     }
     if (r.positive()) r.lines = {"Message accepted for delivery, id " + tx_id_};
     reply(r);

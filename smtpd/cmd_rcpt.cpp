@@ -7,7 +7,7 @@
 // relay spellings (554 5.7.1, relay_policy.h), then the directory lookup on
 // the pool: local -> 250 2.1.5; unknown local address -> 550 5.1.1;
 // another domain -> 554 5.7.1 relay denied, or for an authenticated
-// submission user 451 4.4.0 until the outbound queue exists.
+// submission user 250 2.1.5: the message will go through the outbound queue.
 #include "common/base/ascii.h"
 #include "common/log/log.h"
 #include "smtpd/smtp_session.h"
@@ -24,7 +24,7 @@ void SmtpSession::cmd_rcpt(const Command& cmd) {
         reply_bad(554, "5.7.1", "Relay access denied");
         return;
     }
-    pending_rcpt_ = TxRecipient{{}, cmd.rcpt_params};
+    pending_rcpt_ = TxRecipient{cmd.path.address(), cmd.rcpt_params};
     auto db = context_.directory_db;
     auto delimiter = context_.recipient_delimiter;
     auto path = cmd.path;
@@ -53,8 +53,14 @@ void SmtpSession::on_recipient_looked_up(RecipientVerdict verdict) {
             break;
         case RecipientKind::Remote:
             if (context_.profile.relay_for_authenticated && user_) {
-                // TODO(queue): hand remote recipients to the outbound queue.
-                reply(451, "4.4.0", "Outbound delivery not yet available");
+                rcpt.remote = true;
+                log::info(log_context(), "rcpt")
+                    .kv("tx", tx_id_)
+                    .kv("to", rcpt.address)
+                    .kv("remote", true);
+                tx_->add_recipient(std::move(rcpt));
+                enter(State::Rcpt);
+                reply(250, "2.1.5", "OK");
             } else {
                 log::info(log_context(), "relay-denied");
                 reply_bad(554, "5.7.1", "Relay access denied");

@@ -99,7 +99,7 @@ Status send_body(Peer& peer, const LmtpRequest& request) {
     std::string wire;
     encoder.encode(request.prefix, wire);
     Status write_status;
-    auto read_status = request.body->read_all([&](std::string_view piece) {
+    auto read_status = request.body([&](std::string_view piece) {
         encoder.encode(piece, wire);
         write_status = peer.send(wire);
         wire.clear();

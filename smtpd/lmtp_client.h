@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "common/smtp/smtp_reply.h"
-#include "smtpd/smtp_spool.h"
+#include "storage/queue_spool.h"
 
 namespace postern::smtp {
 
@@ -27,7 +27,7 @@ struct LmtpRequest {
     bool eight_bit = false;               // BODY=8BITMIME
     std::vector<std::string> recipients;  // "local@domain"
     std::string prefix;                   // trace fields we add, CRLF-terminated
-    const Spool* body = nullptr;          // read on the pool thread
+    store::BodySource body;               // read on the pool thread
     // RFC 5321 §4.5.3.2.6: a client waits 10 minutes for the reply after DATA.
     std::chrono::seconds timeout{600};
 };
@@ -45,12 +45,11 @@ struct LmtpOutcome {
 LmtpOutcome lmtp_deliver(const LmtpRequest& request);
 
 // The single SMTP reply after DATA for per-recipient outcomes. All 2xx:
-// 250. Otherwise the worst outcome decides (permanent over temporary):
-// SMTP has no per-recipient reply after DATA, and without an outbound
-// queue we cannot bounce (TODO(queue): accept and send DSNs for the failed
-// recipients instead). A temporary failure after some recipients succeeded
-// means the client retries and those recipients may get a duplicate, which
-// RFC 5321 §6.1 prefers to a loss.
+// 250. Otherwise the worst outcome decides (permanent over temporary).
+// When some recipients succeeded the session hands the others to the queue
+// and says 250 instead (queue_handoff.h); only if that fails does this
+// reply stand, and the client's retry may then duplicate the message for
+// the recipients that have it, which RFC 5321 §6.1 prefers to a loss.
 Reply aggregate_replies(const std::vector<Reply>& replies);
 
 }  // namespace postern::smtp

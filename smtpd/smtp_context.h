@@ -23,6 +23,7 @@ struct SmtpContext {
     std::filesystem::path directory_db;      // recipient and login lookups
     std::filesystem::path lmtp_socket;       // mda --lmtp
     std::filesystem::path spool_dir;         // where big messages spill
+    std::filesystem::path queue_dir;         // the outbound queue (submission only)
     std::string recipient_delimiter;         // plus-addressing, e.g. "+"
     const tls::TlsContext* tls = nullptr;    // STARTTLS; null: not offered
     net::PeerTracker* tracker = nullptr;     // failed-AUTH throttling

@@ -1,5 +1,7 @@
 #include "smtpd/smtp_service.h"
 
+#include <cstdlib>
+
 #include <filesystem>
 
 #include "smtpd/smtp_session.h"
@@ -7,6 +9,9 @@
 
 namespace postern::smtp {
 namespace {
+
+// mda's pool is as large (mda/main.cpp): one thread per delivery in flight.
+constexpr const char* kPoolThreads = "16";
 
 daemon::ListenerPlan plan_for(const config::Config& cfg, std::string name,
                               const std::vector<config::Endpoint>& endpoints, bool implicit_tls) {
@@ -40,6 +45,7 @@ SmtpContext context_from(const config::Config& cfg, SmtpProfile profile) {
     c.spool_dir = std::filesystem::is_directory(cfg.paths.queue_dir, ec)
                       ? cfg.paths.queue_dir
                       : std::filesystem::temp_directory_path(ec);
+    c.queue_dir = cfg.paths.queue_dir;
     c.recipient_delimiter = cfg.delivery.recipient_delimiter;
     c.allow_plaintext_auth_on_loopback = cfg.auth.allow_plaintext_on_loopback;
     return c;
@@ -80,6 +86,11 @@ net::SessionFactory SmtpService::session_factory(daemon::Runtime&, const daemon:
 }
 
 int run_smtp_daemon(int argc, char** argv, bool submission) {
+    // Each message's hand-off to mda holds a pool thread through mda's
+    // fsyncs, and RCPT lookups share the pool: libuv's default of 4 threads
+    // would let only 4 messages reach mda at once. An explicit
+    // UV_THREADPOOL_SIZE in the environment wins.
+    ::setenv("UV_THREADPOOL_SIZE", kPoolThreads, 0);
     daemon::ServiceSpec spec;
     spec.name = submission ? "submissiond" : "smtpd";
     spec.needs_tls = true;

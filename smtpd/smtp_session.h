@@ -38,6 +38,7 @@
 #include "common/smtp/smtp_command.h"
 #include "common/smtp/smtp_reply.h"
 #include "smtpd/lmtp_client.h"
+#include "smtpd/queue_handoff.h"
 #include "smtpd/relay_policy.h"
 #include "smtpd/smtp_context.h"
 #include "smtpd/transaction.h"
@@ -125,7 +126,9 @@ class SmtpSession final : public net::Session {
     void on_chunk(const net::Chunk& chunk);
     void finish_chunk();
     void finish_message();
-    void on_delivered(LmtpOutcome outcome);
+    void on_delivered(DeliveryOutcome delivery);
+    void enqueue_message(std::shared_ptr<Transaction> tx, std::string prefix);
+    void on_queued(QueueOutcome outcome);
     std::string trace_prefix();
     // cmd_misc.cpp
     void cmd_rset(const Command& cmd);

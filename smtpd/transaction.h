@@ -24,7 +24,8 @@ namespace postern::smtp {
 
 struct TxRecipient {
     std::string address;  // wire form "local@domain", as the client spelt it
-    RcptParams params;    // NOTIFY / ORCPT: accepted and kept; TODO(queue): DSNs
+    RcptParams params;    // NOTIFY / ORCPT: kept for the queue's DSNs
+    bool remote = false;  // not a local domain: only via the outbound queue
 };
 
 class Transaction {
@@ -58,6 +59,7 @@ class Transaction {
 
     const HeaderScan& headers() const { return headers_; }
     Spool& spool() { return spool_; }
+    const Spool& spool() const { return spool_; }
 
   private:
     Path sender_;

@@ -6,7 +6,9 @@
 
 #include <cerrno>
 #include <ctime>
+#include <future>
 #include <set>
+#include <system_error>
 
 #include "common/log/log.h"
 
@@ -79,8 +81,9 @@ StoreStatus check_quota(MailboxIndex& index, const Recipient& r, std::uint64_t s
 }
 
 MessageWriter::MessageWriter(std::vector<Recipient> recipients, DeliveryOptions options, int fd,
-                             std::filesystem::path tmp_path)
+                             std::filesystem::path tmp_path, std::vector<MailboxIndex*> indexes)
     : recipients_(std::move(recipients)),
+      indexes_(std::move(indexes)),
       options_(options),
       fd_(fd),
       tmp_path_(std::move(tmp_path)),
@@ -88,6 +91,7 @@ MessageWriter::MessageWriter(std::vector<Recipient> recipients, DeliveryOptions 
 
 MessageWriter::MessageWriter(MessageWriter&& other) noexcept
     : recipients_(std::move(other.recipients_)),
+      indexes_(std::move(other.indexes_)),
       options_(other.options_),
       fd_(std::exchange(other.fd_, -1)),
       tmp_path_(std::move(other.tmp_path_)),
@@ -107,17 +111,25 @@ MessageWriter::~MessageWriter() {
 }
 
 StoreResult<MessageWriter> MessageWriter::begin(std::vector<Recipient> recipients,
-                                                DeliveryOptions options) {
+                                                DeliveryOptions options,
+                                                std::vector<MailboxIndex*> indexes) {
     if (recipients.empty()) return store_fail(StoreError::Invalid, "delivery without recipients");
+    if (!indexes.empty() && indexes.size() != recipients.size()) {
+        return store_fail(StoreError::Invalid, "one index per recipient");
+    }
+    // Opening the index creates the Maildir on first use; a caller's open
+    // index has done that already.
+    if (indexes.empty()) {
+        auto index = MailboxIndex::open(recipients.front().paths);
+        if (!index) return fail(index.error());
+    }
     // The tmp file lives in the first recipient's Maildir so that link(2)
     // into every Maildir on the same filesystem works.
-    auto index = MailboxIndex::open(recipients.front().paths);
-    if (!index) return fail(index.error());
     auto path = recipients.front().paths.maildir / "tmp" / unique_base_name();
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return fail(errno_failure("create " + path.string(), errno));
     if (options.internal_date == 0) options.internal_date = std::time(nullptr);
-    return MessageWriter(std::move(recipients), options, fd, std::move(path));
+    return MessageWriter(std::move(recipients), options, fd, std::move(path), std::move(indexes));
 }
 
 bool MessageWriter::injected(FailPoint point, std::size_t recipient) const {
@@ -146,25 +158,66 @@ StoreStatus MessageWriter::write(std::string_view chunk) {
     return {};
 }
 
-StoreStatus MessageWriter::finish_file() {
+StoreResult<std::vector<MailboxIndex*>> MessageWriter::open_indexes(
+    std::vector<MailboxIndex>& owned) {
+    if (!indexes_.empty()) return indexes_;
+    owned.reserve(recipients_.size());  // the pointers below must stay valid
+    std::vector<MailboxIndex*> out;
+    for (const auto& r : recipients_) {
+        auto index = MailboxIndex::open(r.paths);
+        if (!index) return fail(index.error());
+        out.push_back(&owned.emplace_back(std::move(*index)));
+    }
+    return out;
+}
+
+// Steps 2a and 2b of commit() (message_writer.h): the file's fsync runs on a
+// helper thread while this one reserves the UIDs, so that the two device
+// flushes overlap. Both are joined before anything is linked.
+StoreResult<MessageWriter::Reservations> MessageWriter::sync_and_reserve(
+    const std::vector<MailboxIndex*>& indexes) {
     // The mtime is the internal date, so reindex can recover it.
     struct timespec times[2] = {{options_.internal_date, 0}, {options_.internal_date, 0}};
     if (::futimens(fd_, times) != 0) return fail(errno_failure("futimens", errno));
-    if (injected(FailPoint::FileFsync, 0) || ::fsync(fd_) != 0) {
-        return fail(errno_failure("fsync " + tmp_path_.string(), errno != 0 ? errno : EIO));
+    auto fsync_file = [fd = fd_, inject = injected(FailPoint::FileFsync, 0)] {
+        if (inject) return EIO;
+        return ::fsync(fd) == 0 ? 0 : errno;
+    };
+    std::future<int> synced;
+    try {
+        synced = std::async(std::launch::async, fsync_file);
+    } catch (const std::system_error&) {
+        // No thread to be had: the same steps, one after the other.
+        synced = std::async(std::launch::deferred, fsync_file);
     }
+    Reservations out;
+    std::optional<Failure> failure;
+    for (std::size_t i = 0; i < recipients_.size() && !failure; ++i) {
+        auto reservation = indexes[i]->reserve_uid(recipients_[i].mailbox);
+        if (reservation) {
+            out.push_back(*reservation);
+        } else {
+            failure = reservation.error();
+        }
+    }
+    // Joined on every path: the helper uses fd_.
+    int err = synced.get();
     int fd = std::exchange(fd_, -1);
+    if (err != 0) {
+        ::close(fd);
+        return fail(errno_failure("fsync " + tmp_path_.string(), err));
+    }
     if (::close(fd) != 0) return fail(errno_failure("close " + tmp_path_.string(), errno));
-    return {};
+    if (failure) return fail(*failure);
+    return out;
 }
 
-StoreStatus MessageWriter::link_one(MailboxIndex& index, const Recipient& r, std::size_t i,
+StoreStatus MessageWriter::link_one(const MailboxIndex::Reservation& reservation,
+                                    const Recipient& r, std::size_t i,
                                     std::vector<Linked>& linked) {
-    auto reservation = index.reserve_uid(r.mailbox);
-    if (!reservation) return fail(reservation.error());
-    std::string file = r.flags == 0 ? "new/" + delivery_name(base_, size_, reservation->uid)
-                                    : "cur/" + cur_name(base_, size_, reservation->uid, r.flags);
-    auto target = reservation->folder / file;
+    std::string file = r.flags == 0 ? "new/" + delivery_name(base_, size_, reservation.uid)
+                                    : "cur/" + cur_name(base_, size_, reservation.uid, r.flags);
+    auto target = reservation.folder / file;
     errno = 0;
     if (injected(FailPoint::Link, i)) {
         return fail(errno_failure("link (injected) " + target.string(), EIO));
@@ -174,7 +227,7 @@ StoreStatus MessageWriter::link_one(MailboxIndex& index, const Recipient& r, std
     if (!linked_ok) {
         if (injected(FailPoint::CrossDevice, i)) errno = EXDEV;
         if (errno != EXDEV) return fail(errno_failure("link " + target.string(), errno));
-        auto copy = copy_to_tmp(tmp_path_, reservation->folder);
+        auto copy = copy_to_tmp(tmp_path_, reservation.folder);
         if (!copy) return fail(copy.error());
         int rc = ::rename(copy->c_str(), target.c_str());
         int err = errno;
@@ -183,14 +236,27 @@ StoreStatus MessageWriter::link_one(MailboxIndex& index, const Recipient& r, std
             return fail(errno_failure("rename " + target.string(), err));
         }
     }
-    linked.push_back(Linked{*reservation, target, file});
+    linked.push_back(Linked{reservation, target, file});
     return {};
 }
 
-void MessageWriter::discard(std::vector<MailboxIndex>& indexes, std::vector<Linked>& linked,
+StoreStatus MessageWriter::sync_dirs(const std::vector<Linked>& linked) {
+    std::set<std::filesystem::path> dirs;
+    for (const auto& l : linked)
+        dirs.insert(l.path.parent_path());
+    for (const auto& dir : dirs) {
+        if (injected(FailPoint::DirFsync, 0)) {
+            return fail(errno_failure("fsync (injected) " + dir.string(), EIO));
+        }
+        if (auto st = fsync_dir(dir); !st) return st;
+    }
+    return {};
+}
+
+void MessageWriter::discard(const std::vector<MailboxIndex*>& indexes, std::vector<Linked>& linked,
                             std::size_t rows_added) {
     for (std::size_t i = 0; i < rows_added; ++i) {
-        if (auto st = indexes[i].remove_message(linked[i].reservation); !st) {
+        if (auto st = indexes[i]->remove_message(linked[i].reservation); !st) {
             log::error("delivery_rollback_failed").kv("detail", st.error().detail);
         }
     }
@@ -204,39 +270,33 @@ void MessageWriter::discard(std::vector<MailboxIndex>& indexes, std::vector<Link
 StoreResult<std::vector<Delivered>> MessageWriter::commit() {
     POSTERN_ASSERT(!committed_);
     if (failed_) return fail(*failed_);
-    if (auto st = finish_file(); !st) return fail(st.error());
-    std::vector<MailboxIndex> indexes;
-    for (const auto& r : recipients_) {
-        auto index = MailboxIndex::open(r.paths);
-        if (!index) return fail(index.error());
-        if (auto st = check_quota(*index, r, size_); !st) return fail(st.error());
-        indexes.push_back(std::move(*index));
+    std::vector<MailboxIndex> owned;
+    auto indexes = open_indexes(owned);
+    if (!indexes) return fail(indexes.error());
+    for (std::size_t i = 0; i < recipients_.size(); ++i) {
+        if (auto st = check_quota(*(*indexes)[i], recipients_[i], size_); !st) {
+            return fail(st.error());
+        }
     }
+    auto reserved = sync_and_reserve(*indexes);
+    if (!reserved) return fail(reserved.error());
     std::vector<Linked> linked;
     auto undo = [&](std::size_t rows, const Failure& f) {
-        discard(indexes, linked, rows);
+        discard(*indexes, linked, rows);
         return fail(f);
     };
     for (std::size_t i = 0; i < recipients_.size(); ++i) {
-        if (auto st = link_one(indexes[i], recipients_[i], i, linked); !st) {
+        if (auto st = link_one((*reserved)[i], recipients_[i], i, linked); !st) {
             return undo(0, st.error());
         }
     }
-    std::set<std::filesystem::path> dirs;
-    for (const auto& l : linked)
-        dirs.insert(l.path.parent_path());
-    for (const auto& dir : dirs) {
-        auto st = injected(FailPoint::DirFsync, 0)
-                      ? StoreStatus(fail(errno_failure("fsync (injected) " + dir.string(), EIO)))
-                      : fsync_dir(dir);
-        if (!st) return undo(0, st.error());
-    }
+    if (auto st = sync_dirs(linked); !st) return undo(0, st.error());
     std::vector<Delivered> out;
     for (std::size_t i = 0; i < recipients_.size(); ++i) {
         MessageInfo m{0, recipients_[i].flags, size_, 0, options_.internal_date, linked[i].file};
         auto st = injected(FailPoint::IndexAdd, i)
                       ? StoreStatus(store_fail(StoreError::Temp, "index add (injected)"))
-                      : indexes[i].add_message(linked[i].reservation, m, summary_);
+                      : (*indexes)[i]->add_message(linked[i].reservation, m, summary_);
         if (!st) return undo(i, st.error());
         out.push_back(Delivered{recipients_[i].paths.home, recipients_[i].mailbox,
                                 linked[i].reservation.uid, linked[i].path});

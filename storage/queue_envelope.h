@@ -40,20 +40,26 @@ struct QueuedRecipient {
     std::string last_reply;   // "550 5.1.1 No such user" or our own diagnostic
     std::string remote_host;  // the server that gave last_reply, or ""
     bool bounced = false;     // Failed and the DSN (if any) is enqueued
+    // Retries are per recipient: one slow or failing destination must not
+    // hold back a message's other recipients.
+    std::int64_t next_attempt = 0;  // Unix seconds; 0 means now
+    std::uint32_t attempts = 0;
 };
 
 struct Envelope {
     std::string id;
-    std::string sender;  // "" is the null reverse-path (bounces)
-    std::string envid;   // RFC 3461 ENVID, or ""
-    bool ret_full = false;   // RET=FULL; else headers only in a bounce
+    std::string sender;     // "" is the null reverse-path (bounces)
+    std::string envid;      // RFC 3461 ENVID, or ""
+    bool ret_full = false;  // RET=FULL; else headers only in a bounce
     bool smtputf8 = false;
-    bool eight_bit = false;  // BODY=8BITMIME
+    bool eight_bit = false;    // BODY=8BITMIME
     std::string submitted_by;  // the authenticated user, for logs; "" for our bounces
-    std::int64_t arrival = 0;       // Unix seconds
-    std::int64_t next_attempt = 0;  // Unix seconds; 0 means now
-    std::uint32_t attempts = 0;
-    std::uint64_t size = 0;  // bytes in msg/<id>
+    std::int64_t arrival = 0;  // Unix seconds
+    // The earliest next_attempt of the Pending recipients (for listing and
+    // scheduling); `mailctl queue retry` sets it and theirs to 0.
+    std::int64_t next_attempt = 0;
+    std::uint32_t attempts = 0;  // delivery attempts made for any recipient
+    std::uint64_t size = 0;      // bytes in msg/<id>
     std::vector<QueuedRecipient> recipients;
 
     bool finished() const;  // no recipient is Pending and every Failed one is bounced
@@ -61,7 +67,14 @@ struct Envelope {
 
 std::string_view to_string(RecipientState state);
 nlohmann::json to_json(const Envelope& envelope);
-// Fails naming the field when the JSON is not an envelope.
+// The JSON has one field per struct member, under the member's name;
+// state is "pending", "delivered" or "failed", notify an array of
+// "success", "failure", "delay", "never". Required: id, sender, arrival,
+// size, recipients, and each recipient's address and state; other fields
+// default when absent and unknown fields are ignored, so a spool survives
+// an upgrade or a downgrade.
+// Fails naming the field ("recipients[1].state: ...") when the JSON is not
+// an envelope: a wrong type, a missing required field, a bad value.
 Result<Envelope> envelope_from_json(const nlohmann::json& json);
 
 }  // namespace postern::store

@@ -59,20 +59,31 @@ class QueueLock {
 
 class QueueSpool {
   public:
-    // Creates the directories when missing; removes tmp/ leftovers and
-    // msg/ files without an envelope (interrupted enqueues).
+    // Creates the directories when missing. Cheap: every enqueue and every
+    // delivery job opens the spool.
     static Result<QueueSpool> open(const std::filesystem::path& dir);
+
+    // Removes tmp/ leftovers and msg/ files without an envelope
+    // (interrupted enqueues); reads the whole spool, so the runner calls it
+    // at start and with its periodic rescans, not per message. A writer
+    // flock()s its files until they are committed, and only files that can
+    // be locked without waiting are removed, so recover() is safe while
+    // submissiond enqueues.
+    Status recover();
 
     // Writes the message durably and returns its new id (envelope.id is
     // ignored and set; envelope.size is set from the bytes written). Only
     // after this returns may the SMTP client be told 250.
     Result<std::string> enqueue(Envelope envelope, const BodySource& body);
 
-    // Ids of every committed message, oldest arrival first.
+    // Ids of every committed message, oldest arrival first (ids sort by
+    // the time of their enqueue).
     Result<std::vector<std::string>> list() const;
     // Fails with a message naming the id when there is no such message.
     Result<Envelope> load(std::string_view id) const;
     // Replaces the envelope atomically (see above). The caller holds the lock.
+    // Fails, writing nothing, when the message was removed meanwhile: a late
+    // save() never brings a deleted message back.
     Status save(const Envelope& envelope);
     // Removes envelope then message. The caller holds the lock.
     Status remove(std::string_view id);
@@ -88,7 +99,9 @@ class QueueSpool {
     const std::filesystem::path& dir() const { return dir_; }
 
     // True for a string enqueue() could have returned (no path tricks):
-    // mailctl checks ids given on its command line with it.
+    // mailctl checks ids given on its command line with it. An id is 16
+    // lowercase hex digits of microseconds since the epoch, then 8 random
+    // ones, e.g. "0006447a9b1c2d3e01234567".
     static bool valid_id(std::string_view id);
 
   private:

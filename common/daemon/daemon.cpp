@@ -169,7 +169,7 @@ int Daemon::bind_listeners() {
         }
         if (int rc = bind_one(std::move(plan)); rc != kExOk) return rc;
     }
-    if (bound_.empty()) {
+    if (bound_.empty() && spec_.needs_listener) {
         log::error("config-error").kv("error", "listen: no listener configured for " + spec_.name);
         return kExConfig;
     }

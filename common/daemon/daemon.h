@@ -69,6 +69,9 @@ struct ServiceSpec {
     std::string name;        // the program name in logs: "smtpd", "imapd", "mda"
     bool needs_tls = false;  // load tls.cert_file / tls.key_file at start
     std::function<std::vector<ListenerPlan>(const config::Config&)> listeners;
+    // False for a daemon that serves no connections (queued): no listener
+    // is then not a configuration error.
+    bool needs_listener = true;
     std::function<std::unique_ptr<Service>()> make_service;
     // How long sessions may finish their work after SIGTERM.
     std::chrono::seconds drain_grace{10};

@@ -51,7 +51,8 @@ struct MxAnswer {
 
 struct AddressAnswer {
     Outcome outcome = Outcome::TempFail;
-    std::vector<std::string> ips;  // numeric, IPv6 first then IPv4 per RFC 6724 default, or as configured
+    std::vector<std::string>
+        ips;  // numeric, IPv6 first then IPv4 per RFC 6724 default, or as configured
     std::string error;
 };
 
@@ -68,11 +69,11 @@ struct RouteHost {
 
 struct Route {
     enum class Kind {
-        Hosts,      // try hosts in order
-        NullMx,     // RFC 7505: the domain accepts no mail (permanent, 5.1.10)
-        NoDomain,   // the domain does not exist (permanent, 5.1.2)
-        NoHosts,    // MX records exist but no host has an address (temporary)
-        TempFail,   // the MX lookup failed (temporary, 4.4.3)
+        Hosts,     // try hosts in order
+        NullMx,    // RFC 7505: the domain accepts no mail (permanent, 5.1.10)
+        NoDomain,  // the domain does not exist (permanent, 5.1.2)
+        NoHosts,   // MX records exist but no host has an address (temporary)
+        TempFail,  // the MX lookup failed (temporary, 4.4.3)
     };
     Kind kind = Kind::TempFail;
     std::vector<RouteHost> hosts;  // Hosts: MX order; no MX at all: the domain itself (implicit MX)

@@ -26,6 +26,7 @@ struct Words {
     std::string joined;  // words joined as written without spaces (local part)
     std::string comment;
     std::size_t count = 0;
+    bool quoted = false;  // the last word was a quoted-string
     bool empty() const { return count == 0; }
 };
 
@@ -37,12 +38,14 @@ Words read_words(Lexer& lex) {
         std::string c = lex.skip_cfws();
         if (!c.empty()) w.comment = std::move(c);
         std::string word;
-        if (lex.peek() == '"') {
+        bool quoted = lex.peek() == '"';
+        if (quoted) {
             word = lex.quoted_string();
         } else {
             word = lex.atom(true);
             if (word.empty()) break;
         }
+        w.quoted = quoted;
         w.joined += word;
         if (w.count++ > 0) w.phrase += ' ';
         w.phrase += word;
@@ -85,6 +88,10 @@ std::optional<std::string> read_route(Lexer& lex, bool& ok) {
 Address read_angle_addr(Lexer& lex, std::optional<std::string> name) {
     lex.advance();  // "<"
     (void)lex.skip_cfws();
+    if (lex.peek() == '>') {  // "<>", the null path of bounces: empty, not broken
+        lex.advance();
+        return make_address(std::move(name), std::nullopt, {}, {});
+    }
     bool ok = true;
     std::optional<std::string> route;
     if (lex.peek() == '@') route = read_route(lex, ok);
@@ -108,7 +115,13 @@ std::optional<Address> read_mailbox(Lexer& lex, Words words) {
         if (!words.empty()) name = words.phrase;
         return read_angle_addr(lex, std::move(name));
     }
-    if (words.empty()) return std::nullopt;
+    if (words.empty() && lex.peek() != '@') return std::nullopt;
+    // Not an addr-spec but a display name without an address, as Dovecot
+    // reads it: several words ("just a name", "a b@c": a local part is one
+    // word, RFC 5322 §3.4.1), or one quoted-string with no "@" after it.
+    if (words.count > 1 || (words.quoted && lex.peek() != '@')) {
+        return make_address(std::move(words.phrase), std::nullopt, {}, {});
+    }
     std::string domain;
     if (lex.peek() == '@') {
         lex.advance();

@@ -3,6 +3,7 @@
 // encoded-word = "=?" charset "?" encoding "?" encoded-text "?="
 #include <optional>
 
+#include "common/base/ascii.h"
 #include "common/mail/charset.h"
 #include "common/mail/header_parser.h"
 
@@ -13,22 +14,6 @@ namespace {
 // RFC 2047 §2 caps a word at 75 bytes; real mailers exceed it, so we accept
 // more but keep a cap so that a hostile "=?" run costs bounded work per start.
 constexpr std::size_t kMaxEncodedWordBytes = 1024;
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-int base64_value(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
 
 std::optional<std::string> decode_b(std::string_view text) {
     std::string out;

@@ -42,7 +42,9 @@ void append_address_list(std::string& out, const std::vector<Address>& list) {
     out += '(';
     for (const Address& a : list) {
         out += '(';
-        if (a.name) {
+        // An empty phrase ("" <a@b>) is NIL as in Dovecot, so that clients
+        // fall back to the address instead of showing an empty sender.
+        if (a.name && !a.name->empty()) {
             append_imap_string_for_humans(out, *a.name);
         } else {
             out += "NIL";

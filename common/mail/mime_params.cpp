@@ -131,13 +131,6 @@ std::vector<Parameter> parse_params(Lexer& lex) {
     return out;
 }
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // extended-initial-value := [charset] "'" [language] "'" extended-other-values
 std::string decode_extended(std::string_view value) {
     std::size_t q1 = value.find('\'');
@@ -147,9 +140,9 @@ std::string decode_extended(std::string_view value) {
     std::string bytes;
     std::string_view rest = value.substr(q2 + 1);
     for (std::size_t i = 0; i < rest.size(); ++i) {
-        if (rest[i] == '%' && i + 2 < rest.size() && hex_digit(rest[i + 1]) >= 0 &&
-            hex_digit(rest[i + 2]) >= 0) {
-            bytes += static_cast<char>(hex_digit(rest[i + 1]) * 16 + hex_digit(rest[i + 2]));
+        if (rest[i] == '%' && i + 2 < rest.size() && hex_value(rest[i + 1]) >= 0 &&
+            hex_value(rest[i + 2]) >= 0) {
+            bytes += static_cast<char>(hex_value(rest[i + 1]) * 16 + hex_value(rest[i + 2]));
             i += 2;
         } else {
             bytes += rest[i];

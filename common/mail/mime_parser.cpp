@@ -174,6 +174,16 @@ MimePart parse_part(Context& ctx, const Frame& f) {
     read_header(ctx, f, part);
     bool multipart = iequals(part.type, "multipart");
     auto boundary = param(part.params, "boundary");
+    if (multipart && (!boundary || boundary->empty())) {
+        // RFC 2046 §5.1.1 makes "boundary" mandatory, so the field is
+        // invalid and RFC 2045 §5.2's default applies: text/plain,
+        // us-ascii. Rendering it as a leaf typed "multipart" would make
+        // clients look for children that are not there.
+        multipart = false;
+        part.type = "text";
+        part.subtype = "plain";
+        part.params.clear();
+    }
     bool message = iequals(part.type, "message") && iequals(part.subtype, "rfc822");
     bool container = (multipart && boundary && !boundary->empty()) || message;
     if (container && f.depth >= ctx.limits.max_depth) {

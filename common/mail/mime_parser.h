@@ -4,6 +4,9 @@
 // - parse_mime() never fails: broken MIME yields the best tree Dovecot would
 //   build (missing final boundary, preamble/epilogue, boundary lines with
 //   trailing whitespace, invalid Content-Type → text/plain per RFC 2045 §5.2).
+//   One exception: a multipart without a boundary parameter is invalid
+//   (RFC 2046 §5.1.1) and becomes text/plain too, where Dovecot invents an
+//   empty child part and hides the body.
 // - Bounded work: nesting stops at MimeLimits::max_depth (deeper containers
 //   become text/plain leaves flagged `truncated`), the number of parts at
 //   max_parts; recursion depth is at most max_depth + 1, and each byte is

@@ -52,7 +52,7 @@ struct OutboundMessage {
     bool smtputf8 = false;
     bool eight_bit = false;
     std::uint64_t size = 0;
-    std::filesystem::path body_file;  // msg/<id>: CRLF lines, not dot-stuffed
+    std::filesystem::path body_file;            // msg/<id>: CRLF lines, not dot-stuffed
     std::vector<OutboundRecipient> recipients;  // all in the batch's destination
 };
 
@@ -75,8 +75,8 @@ struct Relayhost {
 
 struct DeliveryOptions {
     dns::ResolverConfig dns;
-    std::uint16_t port = 25;     // queue.remote_port (tests point it at a loopback peer)
-    std::string helo_name;       // our hostname
+    std::uint16_t port = 25;  // queue.remote_port (tests point it at a loopback peer)
+    std::string helo_name;    // our hostname
     std::optional<Relayhost> relayhost;
     // RFC 5321 §4.5.3.2 minimums.
     std::chrono::seconds connect_timeout{30};

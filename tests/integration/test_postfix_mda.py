@@ -7,129 +7,37 @@ steer Postfix: 67 bounces (5.1.1), 75 defers. A second test points Postfix's
 LMTP client at `mda --lmtp`. Postfix is always stopped. Needs root (Postfix
 starts as root and drops to its mail_owner); skipped otherwise."""
 import os
-import re
 import shutil
-import smtplib
 import sqlite3
 import subprocess
-import tempfile
-import time
-from pathlib import Path
 
 import pytest
 
-from harness import BUILD_DIR, Instance, free_port_base
+import peers
+from harness import BUILD_DIR, Instance
 
 MDA = BUILD_DIR / "mda" / "mda"
-POSTFIX = shutil.which("postfix") or "/usr/sbin/postfix"
-WAIT_S = 30
 
 pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not os.path.exists(POSTFIX),
+    os.geteuid() != 0 or not os.path.exists(peers.POSTFIX),
     reason="needs root and Debian's postfix package")
 
+# The virtual domain example.test goes to {transport}; "postern" is a
+# pipe(8) transport that runs mda.
 MAIN_CF = """\
-compatibility_level = 3.6
-queue_directory = {dir}/queue
-data_directory = {dir}/data
-daemon_directory = /usr/lib/postfix/sbin
-command_directory = /usr/sbin
-meta_directory = /etc/postfix
-shlib_directory = /usr/lib/postfix
-mail_owner = postfix
-setgid_group = postdrop
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-myhostname = mx.postfix.test
-mydestination =
-mynetworks = 127.0.0.0/8
-alias_maps =
-alias_database =
-maillog_file_prefixes = {dir}
-maillog_file = {dir}/maillog
-smtpd_reject_unlisted_recipient = no
 virtual_mailbox_domains = example.test
 virtual_transport = {transport}
 postern_destination_recipient_limit = 1
 """
 
 MASTER_CF = """\
-127.0.0.1:{port} inet n - n - - smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-proxymap  unix  -       -       n       -       -       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-lmtp      unix  -       -       n       -       -       lmtp
-postlog   unix-dgram n  -       n       -       1       postlogd
 postern   unix  -       n       n       -       -       pipe
   user=nobody argv={mda} -c {conf} -f ${{sender}} -- ${{recipient}}
 """
 
 
-class Postfix:
-    def __init__(self, transport, conf):
-        self.dir = Path(tempfile.mkdtemp(prefix="postern-postfix-"))
-        os.chmod(self.dir, 0o755)
-        self.port = free_port_base() + 25
-        for sub in ("conf", "queue", "data"):
-            (self.dir / sub).mkdir()
-        shutil.chown(self.dir / "data", user="postfix")
-        (self.dir / "conf" / "main.cf").write_text(
-            MAIN_CF.format(dir=self.dir, transport=transport))
-        (self.dir / "conf" / "master.cf").write_text(
-            MASTER_CF.format(port=self.port, mda=MDA, conf=conf))
-        self.started = False
-
-    def run(self, *args):
-        return subprocess.run([POSTFIX, "-c", str(self.dir / "conf")] + list(args),
-                              capture_output=True, text=True, timeout=60)
-
-    def start(self):
-        r = self.run("start")
-        self.started = True
-        assert r.returncode == 0, f"postfix start: {r.stdout}{r.stderr}{self.log()}"
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline:
-            try:
-                smtplib.SMTP("127.0.0.1", self.port, timeout=2).quit()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError("postfix smtpd did not answer")
-
-    def stop(self):
-        if self.started:
-            self.run("stop")
-            self.started = False
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def log(self):
-        p = self.dir / "maillog"
-        return p.read_text(errors="replace") if p.exists() else ""
-
-    def send(self, sender, rcpt, message):
-        with smtplib.SMTP("127.0.0.1", self.port, timeout=15) as s:
-            s.sendmail(sender, [rcpt], message)
-
-    def wait_log(self, pattern):
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline:
-            m = re.search(pattern, self.log())
-            if m:
-                return m.group(0)
-            time.sleep(0.2)
-        raise AssertionError(f"no log line matching {pattern!r}:\n{self.log()}")
+def Postfix(transport, conf):
+    return peers.Postfix(main=MAIN_CF, master=MASTER_CF, transport=transport, mda=MDA, conf=conf)
 
 
 def home(inst, address):

@@ -119,11 +119,11 @@ def test_sender_must_belong_to_the_user(sub):
         assert raw.cmd("MAIL FROM:<alice+tag@example.test>").startswith("250")
 
 
-def test_remote_recipients_wait_for_the_outbound_queue(sub):
+def test_remote_recipients_are_accepted_for_the_outbound_queue(sub):
     with starttls_raw(sub) as raw:
         raw.cmd("AUTH PLAIN " + plain(ALICE, PASSWORD))
         raw.cmd(f"MAIL FROM:<{ALICE}>")
-        assert raw.cmd("RCPT TO:<friend@remote.example>").startswith("451 4.4.0")
+        assert raw.cmd("RCPT TO:<friend@remote.example>").startswith("250 2.1.5")
         assert raw.cmd("RCPT TO:<nobody@example.test>").startswith("550 5.1.1")
 
 

@@ -33,6 +33,9 @@ int cmd_serve(const Context& ctx, const Words& words) {
     for (const auto& service : configured_services(*cfg)) {
         if (started.insert(service.daemon).second) add(service.daemon, {});
     }
+    // Submitted mail for other domains, and recipients mda refused while it
+    // took others, wait in the queue for its runner.
+    if (started.contains("submissiond") || started.contains("smtpd")) add("queued", {});
     if (children.empty()) return complain(kExUnavailable, "no daemon is built; run ninja first");
     return supervise(children, SupervisorLimits{});
 }

@@ -23,6 +23,7 @@ int cmd_user(const Context& ctx, const Words& words);
 int cmd_alias(const Context& ctx, const Words& words);
 int cmd_quota(const Context& ctx, const Words& words);
 int cmd_reindex(const Context& ctx, const Words& words);
+int cmd_queue(const Context& ctx, const Words& words);
 
 // Prints "mailctl: <what>" to stderr and returns `code`.
 int complain(int code, const std::string& what);

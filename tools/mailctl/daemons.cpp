@@ -5,9 +5,12 @@
 namespace postern::mailctl {
 namespace {
 
-// submissiond is built from smtpd's sources, in smtpd's build directory.
+// submissiond is built from smtpd's sources, in smtpd's build directory,
+// and the queue runner in smtpd/queue.
 std::string source_dir_of(const std::string& daemon) {
-    return daemon == "submissiond" ? "smtpd" : daemon;
+    if (daemon == "submissiond") return "smtpd";
+    if (daemon == "queued") return "smtpd/queue";
+    return daemon;
 }
 
 std::filesystem::path self_dir(const std::string& self_path) {

@@ -33,6 +33,9 @@ constexpr std::array kSubcommands = {
                "alias add ALIAS TARGET... | alias del ALIAS | alias list [--json]"},
     Subcommand{"quota", cmd_quota, true, "quota set ADDRESS [--bytes N] [--messages N]"},
     Subcommand{"reindex", cmd_reindex, true, "reindex ADDRESS"},
+    Subcommand{"queue", cmd_queue, true,
+               "queue list [--json] | queue show ID [--json] | queue retry ID|--all | "
+               "queue delete ID...|--all"},
 };
 
 int usage() {

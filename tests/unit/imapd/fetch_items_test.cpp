@@ -35,7 +35,16 @@ TEST_CASE("fetch items: parse") {
         {"BODY[]<1.0>", false, ""},
         {"BODY[TEXTX]", false, ""},
         {"RFC822.SIZEX", false, ""},
-        {"BINARY[]", false, ""},
+        // BINARY (RFC 3516): part numbers only.
+        {"BINARY[]", true, "BINARY[]"},
+        {"binary.peek[1.2]<0.5>", true, "BINARY[1.2]"},
+        {"BINARY.SIZE[3]", true, "BINARY.SIZE[3]"},
+        {"BINARY.SIZE[3]<0.5>", false, ""},
+        {"BINARY[1.HEADER]", false, ""},
+        {"BINARY[TEXT]", false, ""},
+        {"BINARY[0]", false, ""},
+        {"BINARY[1]<1>", false, ""},
+        {"BINARYX[1]", false, ""},
     };
     for (const Row& row : rows) {
         CAPTURE(row.item);
@@ -141,6 +150,68 @@ TEST_CASE("fetch items: render echoes partial origin and literal sizes") {
     std::string want =
         "* 3 FETCH (UID 7 FLAGS (\\Seen) BODY[TEXT]<1> {2}\r\nod RFC822.SIZE 20)\r\n";
     CHECK_MESSAGE(got == want, "got " << got << "want " << want);
+}
+
+const std::string kBinaryMessage =
+    "Subject: parts\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=B\r\n"
+    "\r\n"
+    "--B\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "AAEC/w==\r\n"
+    "--B\r\n"
+    "Content-Transfer-Encoding: quoted-printable\r\n"
+    "\r\n"
+    "caf=C3=A9 =\r\nau lait\r\n"
+    "--B\r\n"
+    "Content-Transfer-Encoding: x-uuencode\r\n"
+    "\r\n"
+    "begin 644 x\r\n"
+    "--B\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "plain\nlines\r\n"
+    "--B--\r\n";
+
+std::string fetch(const char* items, bool* unknown = nullptr) {
+    Arg list{Arg::Kind::List, "", {}};
+    list.list.push_back(atom(items));
+    auto req = parse_fetch_items(list, false);
+    REQUIRE(req);
+    mail::MessageSummary sum = mail::summarize(kBinaryMessage);
+    store::MessageInfo m;
+    m.uid = 7;
+    return render_fetch(1, m, *req, &sum, kBinaryMessage, false, unknown);
+}
+
+TEST_CASE("fetch items: BINARY decodes the transfer encoding") {
+    struct Row {
+        const char* item;
+        std::string want;
+    } rows[] = {
+        // A NUL in the content needs literal8.
+        {"BINARY[1]", std::string("* 1 FETCH (BINARY[1] ~{4}\r\n\0\1\2\xff)\r\n", 34)},
+        {"BINARY.SIZE[1]", "* 1 FETCH (BINARY.SIZE[1] 4)\r\n"},
+        {"BINARY.PEEK[2]", "* 1 FETCH (BINARY[2] {13}\r\ncaf\xc3\xa9 au lait)\r\n"},
+        {"BINARY[2]<4.3>", "* 1 FETCH (BINARY[2]<4> {3}\r\n\xa9 a)\r\n"},
+        {"BINARY[4]", "* 1 FETCH (BINARY[4] {12}\r\nplain\r\nlines)\r\n"},
+        {"BINARY[9]", "* 1 FETCH (BINARY[9] NIL)\r\n"},
+    };
+    for (const Row& r : rows) {
+        CAPTURE(r.item);
+        bool unknown = false;
+        std::string got = fetch(r.item, &unknown);
+        CHECK_MESSAGE(got == r.want, "got " << got << ", want " << r.want);
+        CHECK_FALSE(unknown);
+    }
+    bool unknown = false;
+    CHECK(fetch("BINARY[3]", &unknown) == "* 1 FETCH (BINARY[3] NIL)\r\n");
+    CHECK(unknown);
+    CHECK(parse_fetch_items(atom("BINARY[1]"), false)->sets_seen);
+    CHECK_FALSE(parse_fetch_items(atom("BINARY.PEEK[1]"), false)->sets_seen);
+    CHECK_FALSE(parse_fetch_items(atom("BINARY.SIZE[1]"), false)->sets_seen);
 }
 
 }  // namespace

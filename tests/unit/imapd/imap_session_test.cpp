@@ -31,6 +31,7 @@ struct Step {
     std::string send;
     std::string until;
     std::vector<std::string> want_prefixes;  // each line must start with these, in order
+    std::chrono::milliseconds pause{0};      // the client waits this long before sending
 };
 
 class Client {
@@ -110,6 +111,7 @@ struct Server {
             Client c(port);
             if (!c.connected()) failures.push_back("connect failed");
             for (std::size_t i = 0; i < steps.size() && failures.empty(); ++i) {
+                std::this_thread::sleep_for(steps[i].pause);
                 c.send(steps[i].send);
                 std::vector<std::string> got;
                 for (;;) {
@@ -227,6 +229,40 @@ TEST_CASE("imap session: long_line and many_bad_commands close with BYE") {
             {"a X\r\nb X\r\nc X\r\n", "*", {"a BAD", "b BAD", "* BYE Too many bad commands"}},
         }));
     }
+}
+
+// RFC 2177 §3 / RFC 9051 §5.4, scaled down: the lifetime ends while the
+// client idles, yet it is cut only after IDLE is over and its keepalive
+// window has passed.
+TEST_CASE("imap session: idle_outlives_session_lifetime, then the lifetime ends") {
+    ImapLimits limits;
+    limits.session_lifetime = 1000ms;
+    limits.idle_keepalive = 3000ms;
+    limits.idle_timeout = 2500ms;
+    Server server(limits);
+    check(server.run({
+        {"", "*", {"* OK"}},
+        {"a LOGIN alice@example.test pw\r\n", "a", {"a OK"}},
+        {"b IDLE\r\n", "+", {"+ idling"}},
+        {"DONE\r\n", "b", {"b OK IDLE terminated"}, 2000ms},
+        {"c NOOP\r\n", "c", {"c OK"}},
+        {"", "*", {"* BYE Session time limit"}},
+    }));
+}
+
+TEST_CASE("imap session: idle_keeps_a_silent_client past idle_timeout") {
+    ImapLimits limits;
+    limits.idle_timeout = 1000ms;
+    limits.idle_keepalive = 2500ms;
+    Server server(limits);
+    check(server.run({
+        {"", "*", {"* OK"}},
+        {"a LOGIN alice@example.test pw\r\n", "a", {"a OK"}},
+        {"b IDLE\r\n", "+", {"+ idling"}},
+        {"DONE\r\n", "b", {"b OK IDLE terminated"}, 1800ms},
+        // Out of IDLE, silence is cut after idle_timeout again.
+        {"", "*", {"* BYE Idle timeout"}},
+    }));
 }
 
 }  // namespace

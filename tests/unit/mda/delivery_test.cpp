@@ -7,8 +7,12 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "common/mail/message_summary.h"
 #include "mda/trace.h"
@@ -283,6 +287,48 @@ TEST_CASE("delivery: StoreBackend keeps the index open so the WAL is not checkpo
     // Without the kept handle, closing MessageWriter's connection (the last
     // one) would checkpoint and delete the WAL: two more fsyncs.
     CHECK_MESSAGE(std::filesystem::exists(wal), "got no " << wal << ", want the WAL kept");
+}
+
+}  // namespace
+}  // namespace postern::mda
+
+namespace postern::mda {
+namespace {
+
+TEST_CASE("delivery: concurrent StoreBackend deliveries get distinct ascending UIDs") {
+    // Pool threads share the backend's IndexPool: each delivery must get a
+    // connection of its own, and every acknowledged message must be indexed.
+    Fixture f;
+    StoreBackend backend(f.tmp.path(), f.settings);
+    constexpr int kThreads = 6;
+    constexpr int kEach = 8;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) {
+                const char* to = (t + i) % 2 == 0 ? "alice@example.org" : "bob@example.org";
+                auto r = backend.deliver(Envelope{"", {to}, {}}, "Subject: x\r\n\r\nb\r\n");
+                if (r[0].outcome.status != DeliveryStatus::Delivered) ++failures;
+            }
+        });
+    }
+    for (auto& th : threads)
+        th.join();
+    CHECK_MESSAGE(failures.load() == 0, "got ", failures.load(), " failed deliveries, want 0");
+    std::size_t total = 0;
+    for (const char* who : {"alice@example.org", "bob@example.org"}) {
+        auto rows = f.messages(who);
+        std::set<std::uint32_t> uids;
+        for (const auto& m : rows)
+            uids.insert(m.uid);
+        CHECK_MESSAGE(uids.size() == rows.size(), "got duplicate UIDs for ", who);
+        CHECK_MESSAGE(count_files(f.paths(who).maildir / "new") == rows.size(),
+                      "got files in new/ != rows for ", who);
+        CHECK(count_files(f.paths(who).maildir / "tmp") == 0);
+        total += rows.size();
+    }
+    CHECK_MESSAGE(total == kThreads * kEach, "got ", total, " messages, want ", kThreads * kEach);
 }
 
 }  // namespace

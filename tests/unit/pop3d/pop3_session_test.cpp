@@ -530,6 +530,37 @@ TEST_CASE("pop3: a big RETR arrives byte-exact") {
                   "got " << body.size() << " bytes, want " << want.size() - 3);
 }
 
+TEST_CASE("pop3: read-ahead replies follow the client's order and its DELEs") {
+    Fixture f;
+    deliver_three(f);
+    f.deliver(kMsg1);
+    std::vector<std::string> got;
+    std::string r1, r3, r2, r4;
+    f.run([&] {
+        Client c(f.address());
+        c.line();
+        REQUIRE(c.login());
+        got.push_back(c.cmd("RETR 1"));  // reads 2, 3 and 4 ahead
+        r1 = c.multi();
+        got.push_back(c.cmd("DELE 2"));
+        got.push_back(c.cmd("RETR 2"));
+        got.push_back(c.cmd("RETR 3"));
+        r3 = c.multi();
+        got.push_back(c.cmd("RETR 1"));  // behind the read-ahead: read again
+        r2 = c.multi();
+        got.push_back(c.cmd("RETR 4"));
+        r4 = c.multi();
+        c.cmd("QUIT");
+    });
+    REQUIRE(got.size() == 6);
+    CHECK_MESSAGE(got[2] == "-ERR Message 2 already deleted", "got " << got[2]);
+    CHECK_MESSAGE(got[3] == "+OK " + std::to_string(kWire3.size()) + " octets", "got " << got[3]);
+    CHECK_MESSAGE(r1 == kWire1, "got " << r1);
+    CHECK_MESSAGE(r3 == kWire3, "got " << r3);
+    CHECK_MESSAGE(r2 == kWire1, "got " << r2);
+    CHECK_MESSAGE(r4 == kWire1, "got " << r4);
+}
+
 TEST_CASE("pop3: message expunged elsewhere after login") {
     Fixture f;
     deliver_three(f);

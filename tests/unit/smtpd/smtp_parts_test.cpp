@@ -133,7 +133,7 @@ TEST_CASE("lmtp: no socket is a temporary failure for every recipient") {
     LmtpRequest req;
     req.socket = dir.path() / "none.sock";
     req.recipients = {"a@b.test", "c@d.test"};
-    req.body = &spool;
+    req.body = [&spool](const auto& sink) { return spool.read_all(sink); };
     auto out = lmtp_deliver(req);
     CHECK(!out.error.empty());
     REQUIRE(out.replies.size() == 2);

@@ -1,5 +1,6 @@
 // The MX profile over real sockets, named after what each case models
 // (STYLE.md §17). mda is the LMTP stub in smtp_test_harness.h.
+#include "storage/queue_spool.h"
 #include "tests/unit/smtpd/smtp_test_harness.h"
 
 namespace postern::smtp::testing {
@@ -310,17 +311,33 @@ TEST_CASE("mx: DSN parameters are accepted") {
     CHECK_MESSAGE(code_is(got[1], "250"), "got " << got[1]);
 }
 
+// A partial delivery is accepted: the refused recipients wait in the queue.
+std::vector<postern::store::QueuedRecipient> queued_recipients(Harness& h) {
+    auto spool = postern::store::QueueSpool::open(h.dir.path() / "queue");
+    REQUIRE(spool.ok());
+    auto ids = spool->list();
+    REQUIRE(ids.ok());
+    std::vector<postern::store::QueuedRecipient> all;
+    for (const auto& id : *ids) {
+        auto env = spool->load(id);
+        REQUIRE(env.ok());
+        all.insert(all.end(), env->recipients.begin(), env->recipients.end());
+    }
+    return all;
+}
+
 TEST_CASE("mx: per-recipient LMTP outcomes decide the reply after DATA") {
     struct Row {
         const char* alice;
         const char* bob;
         const char* want;
+        std::size_t queued;  // recipients handed to the queue
     };
     const Row rows[] = {
-        {"250 2.0.0 Ok", "250 2.0.0 Ok", "250 2.0.0"},
-        {"250 2.0.0 Ok", "452 4.2.2 Mailbox full", "452 4.2.2"},
-        {"552 5.2.2 Over quota", "452 4.2.2 Mailbox full", "552 5.2.2"},
-        {"451 4.3.0 Try later", "451 4.3.0 Try later", "451 4.3.0"},
+        {"250 2.0.0 Ok", "250 2.0.0 Ok", "250 2.0.0", 0},
+        {"250 2.0.0 Ok", "452 4.2.2 Mailbox full", "250 2.0.0", 1},
+        {"552 5.2.2 Over quota", "452 4.2.2 Mailbox full", "552 5.2.2", 0},
+        {"451 4.3.0 Try later", "451 4.3.0 Try later", "451 4.3.0", 0},
     };
     for (const auto& row : rows) {
         CAPTURE(row.want);
@@ -336,10 +353,17 @@ TEST_CASE("mx: per-recipient LMTP outcomes decide the reply after DATA") {
             got = c.cmd("Subject: x\r\n\r\nx\r\n.");
         });
         CHECK_MESSAGE(code_is(got, row.want), "got " << got << ", want " << row.want);
+        auto queued = queued_recipients(h);
+        CHECK_MESSAGE(queued.size() == row.queued, "got " << queued.size() << " queued");
+        if (!queued.empty()) {
+            CHECK(queued[0].address == "bob@example.test");
+            CHECK(queued[0].state == postern::store::RecipientState::Pending);
+            CHECK(queued[0].last_reply == "452 4.2.2 Mailbox full");
+        }
     }
 }
 
-TEST_CASE("mx: a recipient mda refuses at its RCPT decides the reply") {
+TEST_CASE("mx: a recipient mda refuses at its RCPT is bounced from the queue") {
     Harness h;
     h.lmtp->set_rcpt_reply("bob@example.test", "550 5.1.1 Gone since the RCPT check");
     std::string got;
@@ -350,10 +374,15 @@ TEST_CASE("mx: a recipient mda refuses at its RCPT decides the reply") {
         c.cmd("DATA");
         got = c.cmd("Subject: x\r\n\r\nx\r\n.");
     });
-    CHECK_MESSAGE(code_is(got, "550 5.1.1"), "got " << got);
+    CHECK_MESSAGE(code_is(got, "250 2.0.0"), "got " << got);
     auto msgs = h.lmtp->messages();
     REQUIRE(msgs.size() == 1);  // alice's copy went through
     CHECK(msgs[0].recipients == std::vector<std::string>{"alice@example.test"});
+    auto queued = queued_recipients(h);
+    REQUIRE(queued.size() == 1);
+    CHECK(queued[0].address == "bob@example.test");
+    CHECK(queued[0].state == postern::store::RecipientState::Failed);
+    CHECK_FALSE(queued[0].bounced);  // the runner owes the bounce
 }
 
 TEST_CASE("mx: mda down gives 451 4.3.0, never 250") {

@@ -1,6 +1,10 @@
 // The submission profile over real sockets (plaintext on loopback with
 // auth.allow_plaintext_on_loopback; TLS is covered by the integration tests).
+#include <fstream>
+#include <iterator>
+
 #include "common/sasl/sasl.h"
+#include "storage/queue_spool.h"
 #include "tests/unit/smtpd/smtp_test_harness.h"
 
 namespace postern::smtp::testing {
@@ -130,19 +134,18 @@ TEST_CASE("submission: the sender must belong to the user") {
     check_codes(got, want);
 }
 
-TEST_CASE("submission: local delivery adds Message-ID and Date; remote waits for the queue") {
+TEST_CASE("submission: local delivery adds Message-ID and Date") {
     Harness h(submission());
     std::vector<std::string> got;
     h.run([&] {
         Client c(h.address());
         REQUIRE(login(c));
         got.push_back(c.cmd("MAIL FROM:<alice@example.test>"));
-        got.push_back(c.cmd("RCPT TO:<someone@remote.example>"));
         got.push_back(c.cmd("RCPT TO:<bob@example.test>"));
         got.push_back(c.cmd("DATA"));
         got.push_back(c.cmd("Subject: hi\r\n\r\nhello bob\r\n."));
     });
-    std::vector<std::string> want = {"250 2.1.0", "451 4.4.0", "250 2.1.5", "354", "250 2.0.0"};
+    std::vector<std::string> want = {"250 2.1.0", "250 2.1.5", "354", "250 2.0.0"};
     check_codes(got, want);
     auto msgs = h.lmtp->messages();
     REQUIRE(msgs.size() == 1);
@@ -151,6 +154,42 @@ TEST_CASE("submission: local delivery adds Message-ID and Date; remote waits for
     CHECK(d.find("\r\nDate: ") != std::string::npos);
     CHECK(d.find("with ESMTPA id") != std::string::npos);
     CHECK(d.find("from client.test ([127.0.0.1])") != std::string::npos);
+}
+
+TEST_CASE("submission: a remote recipient sends the whole message to the queue") {
+    Harness h(submission());
+    std::vector<std::string> got;
+    h.run([&] {
+        Client c(h.address());
+        REQUIRE(login(c));
+        got.push_back(c.cmd("MAIL FROM:<alice@example.test> RET=HDRS ENVID=e1"));
+        got.push_back(c.cmd("RCPT TO:<someone@remote.example> NOTIFY=FAILURE,DELAY"));
+        got.push_back(c.cmd("RCPT TO:<bob@example.test>"));
+        got.push_back(c.cmd("DATA"));
+        got.push_back(c.cmd("Subject: hi\r\n\r\nhello both\r\n."));
+    });
+    std::vector<std::string> want = {"250 2.1.0", "250 2.1.5", "250 2.1.5", "354", "250 2.0.0"};
+    check_codes(got, want);
+    CHECK_MESSAGE(h.lmtp->messages().empty(), "the queue delivers the local copy, not the session");
+    auto spool = postern::store::QueueSpool::open(h.dir.path() / "queue");
+    REQUIRE(spool.ok());
+    auto ids = spool->list();
+    REQUIRE(ids.ok());
+    REQUIRE(ids->size() == 1);
+    auto env = spool->load(ids->front());
+    REQUIRE(env.ok());
+    CHECK(env->sender == "alice@example.test");
+    CHECK(env->envid == "e1");
+    CHECK(env->submitted_by == "alice@example.test");
+    REQUIRE(env->recipients.size() == 2);
+    CHECK(env->recipients[0].address == "someone@remote.example");
+    CHECK(env->recipients[0].notify ==
+          (postern::store::kNotifyFailure | postern::store::kNotifyDelay));
+    CHECK(env->recipients[1].address == "bob@example.test");
+    std::ifstream in(spool->message_path(ids->front()), std::ios::binary);
+    std::string stored((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(stored.starts_with("Received: from client.test"));
+    CHECK(stored.ends_with("\r\nSubject: hi\r\n\r\nhello both\r\n"));
 }
 
 TEST_CASE("submission: hide_client_ip leaves the client out of Received") {

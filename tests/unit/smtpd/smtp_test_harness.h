@@ -300,6 +300,7 @@ struct Harness {
         context.directory_db = store->data_dir().directory_db();
         context.lmtp_socket = dir.path() / "lmtp.sock";
         context.spool_dir = dir.path();
+        context.queue_dir = dir.path() / "queue";
         context.recipient_delimiter = "+";
         context.tracker = &tracker;
         context.auth_cache = &cache;

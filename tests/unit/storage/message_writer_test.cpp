@@ -263,3 +263,93 @@ TEST_CASE("delivery: across filesystems the message is copied, not linked") {
 }
 
 }  // namespace postern::store
+
+namespace postern::store {
+namespace {
+
+// As deliver(), with the caller's long-lived index handles (as mda passes).
+StoreResult<std::vector<Delivered>> deliver_via(std::vector<Recipient> to,
+                                                std::vector<MailboxIndex*> indexes,
+                                                FailPoint fail_at = FailPoint::None,
+                                                std::size_t fail_recipient = 0) {
+    auto w = MessageWriter::begin(std::move(to), {}, std::move(indexes));
+    if (!w) return fail(w.error());
+    if (auto st = w->write(kMessage); !st) return fail(st.error());
+    w->fail_at_for_test(fail_at, fail_recipient);
+    return w->commit();
+}
+
+}  // namespace
+
+TEST_CASE("delivery: the caller's index handles are used and stay usable") {
+    test::TempDir tmp;
+    auto a = test_support::user_paths(tmp.path(), "a");
+    auto b = test_support::user_paths(tmp.path(), "b");
+    auto ia = test_support::open_index(a);
+    auto ib = test_support::open_index(b);
+    for (std::uint32_t want = 1; want <= 3; ++want) {
+        auto r = deliver_via({to(a), to(b)}, {&ia, &ib});
+        REQUIRE_MESSAGE(r.ok(), r.error().detail);
+        CHECK_MESSAGE((*r)[0].uid == want, "got uid ", (*r)[0].uid, ", want ", want);
+        CHECK((*r)[1].uid == want);
+        CHECK(test_support::link_count((*r)[0].file) == 2);
+    }
+    // The rows are visible through the same connections.
+    CHECK(ia.list_messages("INBOX")->size() == 3);
+    CHECK(ib.list_messages("INBOX")->size() == 3);
+    CHECK(test_support::files_in(a.maildir / "tmp").empty());
+    // SQLite deletes the WAL when the last connection closes; the caller's
+    // is still open, so it must still be there.
+    auto wal = a.index_db;
+    wal += "-wal";
+    CHECK_MESSAGE(std::filesystem::exists(wal), "got no ", wal.string(), ", want the WAL kept");
+}
+
+TEST_CASE("delivery: the wrong number of index handles is Invalid and creates nothing") {
+    test::TempDir tmp;
+    auto a = test_support::user_paths(tmp.path(), "a");
+    auto b = test_support::user_paths(tmp.path(), "b");
+    auto ia = test_support::open_index(a);
+    auto r = deliver_via({to(a), to(b)}, {&ia});
+    REQUIRE_FALSE(r.ok());
+    CHECK_MESSAGE(r.error().code == StoreError::Invalid, "got ", r.error().detail);
+    check_nothing(a);
+}
+
+TEST_CASE("delivery: with the caller's handles a failure at any step leaves nothing") {
+    struct Row {
+        const char* name;
+        FailPoint point;
+        std::size_t who;
+    };
+    // File and directory fsyncs are per delivery, not per recipient.
+    const Row kRows[] = {
+        {"file fsync", FailPoint::FileFsync, 0},     {"first link", FailPoint::Link, 0},
+        {"second link", FailPoint::Link, 1},         {"dir fsync", FailPoint::DirFsync, 0},
+        {"first index row", FailPoint::IndexAdd, 0}, {"second index row", FailPoint::IndexAdd, 1},
+    };
+    for (const auto& row : kRows) {
+        CAPTURE(row.name);
+        test::TempDir tmp;
+        auto a = test_support::user_paths(tmp.path(), "a");
+        auto b = test_support::user_paths(tmp.path(), "b");
+        auto ia = test_support::open_index(a);
+        auto ib = test_support::open_index(b);
+        auto r = deliver_via({to(a), to(b)}, {&ia, &ib}, row.point, row.who);
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().code == StoreError::Temp);
+        check_nothing(a);
+        check_nothing(b);
+        // The handles survive the failure; a skipped UID is never reused.
+        auto ok = deliver_via({to(a)}, {&ia});
+        REQUIRE_MESSAGE(ok.ok(), ok.error().detail);
+        auto box = ia.find_mailbox("INBOX");
+        REQUIRE(box.ok());
+        CHECK_MESSAGE(box->uidnext == (*ok)[0].uid + 1, "got uidnext ", box->uidnext, " after uid ",
+                      (*ok)[0].uid);
+        CHECK_MESSAGE((*ok)[0].uid >= 2, "got uid ", (*ok)[0].uid,
+                      ", want the failed delivery's reservation skipped");
+    }
+}
+
+}  // namespace postern::store

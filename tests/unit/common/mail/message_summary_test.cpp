@@ -161,11 +161,15 @@ const Row kRows[] = {
          R"((("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL))"
          R"( "mixed" ("boundary" "q") NIL NIL NIL))",
      .body = R"((("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0) "mixed"))"},
-    {.name = "multipart_without_boundary_is_a_leaf",
+    // RFC 2046 §5.1.1 makes "boundary" mandatory; without it the field is
+    // invalid and RFC 2045 §5.2's default applies (Dovecot invents an empty
+    // text/plain child instead, hiding the body).
+    {.name = "multipart_without_boundary_is_text_plain",
      .message = crlf("MIME-Version: 1.0\nContent-Type: multipart/mixed\n\nabc\n"),
      .envelope = kNilEnvelope,
-     .bodystructure = R"(("multipart" "mixed" NIL NIL NIL "7bit" 5 NIL NIL NIL NIL))",
-     .body = ""},
+     .bodystructure =
+         R"(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 5 1 NIL NIL NIL NIL))",
+     .body = R"(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 5 1))"},
     {.name = "no_mime_version_ignores_content_type",
      .message =
          crlf("Content-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n<p>\n"),
@@ -196,6 +200,22 @@ const Row kRows[] = {
          "(NIL {5}\r\ncaf\xc3\xa9 (({5}\r\nJ\xc3\xb6rg NIL \"j\" \"x.de\"))"
          " (({5}\r\nJ\xc3\xb6rg NIL \"j\" \"x.de\")) (({5}\r\nJ\xc3\xb6rg NIL \"j\" \"x.de\"))"
          " NIL NIL NIL NIL NIL)",
+     .bodystructure =
+         R"(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL))",
+     .body = ""},
+    // A present but empty boundary is no better than none.
+    {.name = "multipart_with_empty_boundary",
+     .message = crlf("MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"\"\n\n"
+                     "--\n\nhi\n"),
+     .envelope = kNilEnvelope,
+     .bodystructure =
+         R"(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 3 NIL NIL NIL NIL))",
+     .body = ""},
+    // An empty phrase is NIL, not "": clients then show the address.
+    {.name = "empty_display_name",
+     .message = crlf("From: \"\" <a@x>\nTo: \"\" <b@y>, C <c@y>\n\n"),
+     .envelope = R"((NIL NIL ((NIL NIL "a" "x")) ((NIL NIL "a" "x")) ((NIL NIL "a" "x")))"
+                 R"( ((NIL NIL "b" "y")("C" NIL "c" "y")) NIL NIL NIL NIL))",
      .bodystructure =
          R"(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL))",
      .body = ""},
