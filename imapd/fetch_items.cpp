@@ -251,21 +251,28 @@ bool field_selected(std::string_view line, const BodySection& sec) {
 }
 
 // Keeps the fields (with their continuation lines) the section asks for,
-// then the blank line that ends a header (RFC 9051 §6.4.5).
+// then the blank line that ends the header, if the message has one (RFC
+// 9051 §6.4.5: a message without a body may end without it). A line
+// without a field name (a stray continuation at the top, a line without a
+// colon) names no listed field: HEADER.FIELDS.NOT keeps it.
 std::string filter_header(std::string_view header, const BodySection& sec) {
     std::string out;
-    bool keep = false;
+    bool keep = field_selected("", sec);
+    bool blank_line = false;
     std::size_t pos = 0;
     while (pos < header.size()) {
         std::size_t end = header.find('\n', pos);
         end = end == std::string_view::npos ? header.size() : end + 1;
         std::string_view line = header.substr(pos, end - pos);
         pos = end;
-        if (line == "\r\n" || line == "\n") break;
+        if (line == "\r\n" || line == "\n") {
+            blank_line = true;
+            break;
+        }
         if (line[0] != ' ' && line[0] != '\t') keep = field_selected(line, sec);
         if (keep) out.append(line);
     }
-    out.append("\r\n");
+    if (blank_line) out.append("\r\n");
     return out;
 }
 

@@ -1098,18 +1098,8 @@ NAMES = [name for name, _ in CORPUS]
 SEQ = {name: k + 1 for k, name in enumerate(NAMES)}
 
 # Known imapd/storage differences: (message, aspect) -> reason. Each one is
-# an xfail(strict=True) so that the fix flips it.
-KNOWN = {
-    ("header_oddities", "header_fields"):
-        "imapd/fetch_items.cpp filter_header() drops a continuation line at the very top of the "
-        "header (it continues no field, so keep=false); Dovecot returns it in HEADER.FIELDS.NOT "
-        "as it does with the line without a colon, which Postern keeps: it matches none of the "
-        "listed names",
-    ("headers_only_no_body", "header_fields"):
-        "imapd/fetch_items.cpp filter_header() always appends CRLF: for a message with no body "
-        "and no blank line (RFC 3501 §6.4.5) HEADER.FIELDS must end without the blank line "
-        "and HEADER.FIELDS.NOT with no field matching must be empty; Postern sends '\\r\\n'",
-}
+# an xfail(strict=True) so that the fix flips it. None are known today.
+KNOWN = {}
 
 ASPECTS = ["envelope", "bodystructure", "body", "size_date_flags", "whole", "header_fields",
            "sections", "binary"]
