@@ -9,6 +9,7 @@
 #include "common/log/log.h"
 #include "smtpd/lmtp_client.h"
 #include "smtpd/queue/bounce.h"
+#include "smtpd/queue/smtp_client.h"
 #include "storage/directory.h"
 #include "storage/queue_spool.h"
 
@@ -38,14 +39,6 @@ store::BodySource file_source(std::filesystem::path path) {
         if (in.bad()) return fail("read error on " + path.string());
         return {};
     };
-}
-
-std::string reply_text(const smtp::Reply& r) {
-    std::string s = std::to_string(r.code);
-    if (!r.enhanced.empty()) s += " " + r.enhanced;
-    for (const auto& line : r.lines)
-        s += " " + line;
-    return s;
 }
 
 std::vector<RecipientOutcome> deliver_local(const JobSettings& settings,
