@@ -33,6 +33,10 @@ struct Pop3Limits {
     std::size_t max_user_bytes = 320;
 };
 
+// libuv pool threads (pop3d/main.cpp says why not libuv's default 4): one
+// per session that may be in a disk-bound job at once, as many as smtpd.
+inline constexpr const char* kPoolThreads = "16";
+
 // A message number (RFC 1939 §3 "msg") has at most this many digits: 10
 // digits already exceed 32 bits, and no maildrop holds that many messages.
 inline constexpr std::size_t kMaxMessageNumberDigits = 9;

@@ -72,9 +72,7 @@ QueueOutcome defer_failures(const std::filesystem::path& queue_dir, const Transa
         if (r.positive()) continue;
         store::QueuedRecipient q = all.recipients[i];
         q.address = outcome.recipients[i];  // as resolved for mda
-        q.last_reply = std::to_string(r.code) + " " + r.enhanced;
-        for (const auto& line : r.lines)
-            q.last_reply += " " + line;
+        q.last_reply = smtp::reply_text(r);
         q.attempts = 1;
         if (r.permanent()) q.state = store::RecipientState::Failed;
         failed.recipients.push_back(std::move(q));

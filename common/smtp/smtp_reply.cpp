@@ -1,9 +1,16 @@
 #include "common/smtp/smtp_reply.h"
 
+#include "common/base/ascii.h"
 #include "common/base/assert.h"
 
 namespace postern::smtp {
 namespace {
+
+// reply_text(): lines are appended until the text passes the soft limit, and
+// the result is cut at the hard one. A quoted reply is a diagnostic for a log
+// line or a bounce, not a transcript.
+constexpr std::size_t kReplyTextSoftBytes = 400;
+constexpr std::size_t kReplyTextMaxBytes = 500;
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -149,6 +156,16 @@ ReplyParser::Next ReplyParser::next() {
         pos_ = lf + 1;
         if (out.status == Status::Error || complete) return out;
     }
+}
+
+std::string reply_text(const Reply& reply) {
+    std::string out = std::to_string(reply.code);
+    if (!reply.enhanced.empty()) out += " " + reply.enhanced;
+    for (const auto& line : reply.lines) {
+        out += " " + line;
+        if (out.size() > kReplyTextSoftBytes) break;
+    }
+    return printable(out, kReplyTextMaxBytes);
 }
 
 }  // namespace postern::smtp

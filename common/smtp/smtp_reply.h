@@ -40,6 +40,10 @@ Reply to_reply(const ParseError& error);
 // status, if any, must have the code's class: these are our own constants.
 std::string format_reply(const Reply& reply);
 
+// "250 2.1.5 Ok" on one line, bounded and printable: a remote server's or
+// mda's reply as logs, queued recipients' last_reply and bounces quote it.
+std::string reply_text(const Reply& reply);
+
 // True for "d.ddd.ddd" with class 2, 4 or 5 (RFC 3463 §2).
 bool is_enhanced_status(std::string_view s);
 

@@ -87,7 +87,7 @@ std::vector<MessageOutcome> deliver_remote(const JobSettings& settings,
 bool record(const JobSettings& settings, store::Envelope& e, std::size_t i,
             const RecipientOutcome& outcome, std::int64_t now) {
     auto& r = e.recipients[i];
-    r.last_reply = reply_text(outcome.reply);
+    r.last_reply = smtp::reply_text(outcome.reply);
     r.remote_host = outcome.remote_host;
     r.attempts += 1;
     if (outcome.reply.positive()) {

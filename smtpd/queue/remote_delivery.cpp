@@ -87,7 +87,7 @@ void log_outcome(const OutboundMessage& message, const MessageOutcome& outcome) 
             .kv("id", message.id)
             .kv("to", message.recipients[i].address)
             .kv("remote", r.remote_host)
-            .kv("reply", reply_text(r.reply));
+            .kv("reply", smtp::reply_text(r.reply));
     }
 }
 
@@ -158,7 +158,7 @@ std::vector<MessageOutcome> deliver_batch(const DeliveryOptions& options, const 
                 log::info("smtp-client-host-failed")
                     .kv("host", target.name)
                     .kv("ip", ip)
-                    .kv("reply", reply_text(last.reply));
+                    .kv("reply", smtp::reply_text(last.reply));
                 continue;
             }
             run_session(**session, batch, out, done);

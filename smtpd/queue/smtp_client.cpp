@@ -285,14 +285,4 @@ Capabilities parse_ehlo(const smtp::Reply& reply) {
     return caps;
 }
 
-std::string reply_text(const smtp::Reply& reply) {
-    std::string out = std::to_string(reply.code);
-    if (!reply.enhanced.empty()) out += " " + reply.enhanced;
-    for (const auto& line : reply.lines) {
-        out += " " + line;
-        if (out.size() > 400) break;  // a diagnostic, not a transcript
-    }
-    return printable(out, 500);
-}
-
 }  // namespace postern::queue

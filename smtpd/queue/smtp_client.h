@@ -106,7 +106,4 @@ struct Capabilities {
 
 Capabilities parse_ehlo(const smtp::Reply& reply);
 
-// "250 2.1.5 Ok" from a parsed reply, for logs and recipients' last_reply.
-std::string reply_text(const smtp::Reply& reply);
-
 }  // namespace postern::queue

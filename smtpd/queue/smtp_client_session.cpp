@@ -75,7 +75,8 @@ HostFailure ClientSession::io_failure(const IoError& error, const char* stage) c
 HostFailure ClientSession::refused(const smtp::Reply& reply, const char* stage,
                                    const char* enhanced) const {
     return HostFailure{
-        smtp::make_reply(451, enhanced, remote_ + " refused " + stage + ": " + reply_text(reply)),
+        smtp::make_reply(451, enhanced,
+                         remote_ + " refused " + stage + ": " + smtp::reply_text(reply)),
         remote_};
 }
 
