@@ -8,12 +8,13 @@
 //
 // commit(), in this order:
 //   1. Quota check for every recipient (NoQuota) - before anything is visible.
-//   2. Set the tmp file's mtime to the internal date; then, AT THE SAME TIME:
-//      a. fsync the tmp file (on a helper thread), and
+//   2. Set the tmp file's mtime to the internal date; then, OVERLAPPED:
+//      a. start the tmp file's writeback (sync_file_range, no waiting),
 //      b. per recipient: reserve a UID (its own committed index transaction:
-//         UIDNEXT+1, durable when it returns: synchronous=FULL).
-//      Both must have succeeded before step 3; the two flushes overlap instead
-//      of queueing behind each other (one flush of latency instead of two).
+//         UIDNEXT+1, durable when it returns: synchronous=FULL),
+//      c. fsync the tmp file, whose data was written meanwhile.
+//      All must have succeeded before step 3; the file's writes and the WAL
+//      flush overlap instead of queueing behind each other.
 //   3. Per recipient: link(2) the tmp file to new/<base>,S=<size>,U=<uid>
 //      (or cur/…:2,<flags>). One message to N users is one inode with N links;
 //      across filesystems (EXDEV) it is copied and fsynced instead.

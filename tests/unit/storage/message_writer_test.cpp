@@ -238,9 +238,15 @@ TEST_CASE("delivery: change feed counter increases per commit") {
     REQUIRE(deliver({to(a)}, kMessage).ok());
     auto one = index.change_counter();
     CHECK_MESSAGE(*one == *start + 1, "got ", *one, ", want ", *start + 1);
-    CHECK(read_file(a.change_file) == std::to_string(*one) + "\n");
+    // Fixed width (overwritten in place): 20 digits, zero-padded, and a newline.
+    std::string want = std::to_string(*one);
+    want = std::string(20 - want.size(), '0') + want + "\n";
+    CHECK_MESSAGE(read_file(a.change_file) == want, "got ", read_file(a.change_file));
     REQUIRE(deliver({to(a)}, kMessage).ok());
     CHECK(*index.change_counter() == *start + 2);
+    want = std::to_string(*start + 2);
+    want = std::string(20 - want.size(), '0') + want + "\n";
+    CHECK_MESSAGE(read_file(a.change_file) == want, "got ", read_file(a.change_file));
     REQUIRE(index.set_flags("INBOX", {1}, kFlagSeen, FlagMode::Add).ok());
     CHECK(*index.change_counter() == *start + 3);
 }

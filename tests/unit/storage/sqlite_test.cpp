@@ -46,6 +46,86 @@ TEST_CASE("sqlite: constraint violation is Exists; uncommitted transaction rolls
     CHECK(dup.error().code == StoreError::Exists);
 }
 
+// Reads the single value `sql` returns, as text ("" for NULL).
+static std::string value_of(Db& db, const char* sql) {
+    auto stmt = db.prepare(sql);
+    REQUIRE(stmt.ok());
+    auto row = stmt->step();
+    REQUIRE(row.ok());
+    REQUIRE(*row);
+    return stmt->column_text(0);
+}
+
+TEST_CASE("sqlite: a reused statement starts unbound and from the first row") {
+    test::TempDir tmp;
+    auto db = Db::open(tmp.path() / "t.db");
+    REQUIRE(db.ok());
+    {
+        auto first = db->prepare("SELECT ?1");
+        REQUIRE(first.ok());
+        first->bind(1, "secret");
+        REQUIRE(first->step().ok());
+        CHECK(first->column_text(0) == "secret");
+    }  // back to the connection, still bound before its reset
+    auto again = db->prepare("SELECT ?1");
+    REQUIRE(again.ok());
+    REQUIRE(*again->step());
+    CHECK_MESSAGE(again->column_is_null(0), "got ", again->column_text(0), ", want NULL");
+}
+
+TEST_CASE("sqlite: the same SQL open twice at once gives two independent statements") {
+    test::TempDir tmp;
+    auto db = Db::open(tmp.path() / "t.db");
+    REQUIRE(db.ok());
+    REQUIRE(db->exec("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1), (2), (3)").ok());
+    const char* sql = "SELECT v FROM t ORDER BY v";
+    auto outer = db->prepare(sql);
+    REQUIRE(outer.ok());
+    std::string pairs;
+    while (*outer->step()) {
+        auto inner = db->prepare(sql);  // nested: cannot be the outer one
+        REQUIRE(inner.ok());
+        REQUIRE(*inner->step());
+        pairs += std::to_string(outer->column_int(0)) + std::to_string(inner->column_int(0)) + " ";
+    }
+    CHECK_MESSAGE(pairs == "11 21 31 ", "got ", pairs);
+}
+
+TEST_CASE("sqlite: a half-read statement given back releases its read lock") {
+    // Rollback-journal mode, where a reader's SHARED lock blocks writers: if
+    // the cached statement were not reset, the second connection's write
+    // would wait out the busy timeout and fail.
+    test::TempDir tmp;
+    auto reader = Db::open_without_wal(tmp.path() / "t.db");
+    REQUIRE(reader.ok());
+    REQUIRE(reader->exec("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1), (2)").ok());
+    {
+        auto half = reader->prepare("SELECT v FROM t");
+        REQUIRE(half.ok());
+        REQUIRE(*half->step());  // one row read, one left
+    }
+    auto writer = Db::open_without_wal(tmp.path() / "t.db");
+    REQUIRE(writer.ok());
+    REQUIRE(writer->exec("PRAGMA busy_timeout = 0").ok());
+    auto st = writer->exec("INSERT INTO t VALUES (3)");
+    CHECK_MESSAGE(st.ok(), "got ", st.ok() ? "" : st.error().detail);
+    CHECK(value_of(*reader, "SELECT count(*) FROM t") == "3");
+}
+
+TEST_CASE("sqlite: a statement may outlive its Db") {
+    test::TempDir tmp;
+    Statement kept;
+    {
+        auto db = Db::open(tmp.path() / "t.db");
+        REQUIRE(db.ok());
+        auto stmt = db->prepare("SELECT 40 + 2");
+        REQUIRE(stmt.ok());
+        kept = std::move(*stmt);
+    }
+    REQUIRE(*kept.step());
+    CHECK(kept.column_int(0) == 42);
+}
+
 TEST_CASE("sqlite: WAL and foreign keys are on") {
     test::TempDir tmp;
     auto db = Db::open(tmp.path() / "t.db");
