@@ -1,24 +1,10 @@
-// `mailctl queue list|show|retry|delete`: the admin's view of the outbound
-// spool (storage/queue_spool.h). The queue runner may be delivering while
-// these run, so every change happens under the message's lock:
-//   - retry waits for the lock (at most kRetryLockWait): the change is
-//     harmless and the runner holds a lock only for one delivery attempt;
-//   - delete never waits: a message being delivered is refused with
-//     EX_TEMPFAIL, and a refused delete (busy, unknown or invalid id)
-//     changes nothing, because every id is checked and locked first.
-// Deleting does not bounce: the sender is not told.
-#include <grp.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <chrono>
+// `mailctl queue list|show`: the admin's view of the outbound spool
+// (storage/queue_spool.h), and the dispatcher for every `mailctl queue` verb
+// (retry and delete: cmd_queue_change.cpp).
 #include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <iostream>
-#include <set>
-#include <thread>
 
 #include "common/base/sysexits.h"
 #include "common/config/config.h"
@@ -26,6 +12,7 @@
 #include "tools/mailctl/args.h"
 #include "tools/mailctl/commands.h"
 #include "tools/mailctl/output.h"
+#include "tools/mailctl/queue_access.h"
 
 namespace postern::mailctl {
 namespace {
@@ -38,10 +25,6 @@ using store::QueueSpool;
 // header block (RFC 5322 sets no limit; Postfix's header_size_limit
 // default is 100 KiB, ours is a display limit only).
 constexpr std::size_t kMaxShownHeaderBytes = 64 << 10;
-// `retry` waits this long for a message being delivered; the runner's
-// attempt then ends, or the admin is told to try again.
-constexpr auto kRetryLockWait = std::chrono::seconds(10);
-constexpr auto kLockPollInterval = std::chrono::milliseconds(50);
 
 std::string iso_time(std::int64_t unix_seconds) {
     const auto t = static_cast<std::time_t>(unix_seconds);
@@ -86,48 +69,6 @@ std::string notify_text(unsigned notify) {
 
 std::string sender_text(const std::string& sender) {
     return sender.empty() ? "<>" : sender;
-}
-
-// The spool named by the config. An absent queue directory is an empty
-// queue: `spool` stays empty and nothing is created. Run as root, we act as
-// the directory's owner so that files we write stay readable to the runner.
-int open_queue(const Context& ctx, std::optional<QueueSpool>& spool) {
-    auto cfg = config::load_file(ctx.config_path);
-    if (!cfg) return complain(kExConfig, cfg.error().message);
-    const auto dir = cfg->paths.queue_dir;
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0) {
-        if (errno == ENOENT) return kExOk;
-        return complain(kExTempFail, "cannot read the queue directory " + dir.string());
-    }
-    if (::geteuid() == 0 && st.st_uid != 0) {
-        if (::setgroups(0, nullptr) != 0 || ::setgid(st.st_gid) != 0 || ::setuid(st.st_uid) != 0)
-            return complain(kExOsErr, "cannot act as the owner of " + dir.string());
-    }
-    auto opened = QueueSpool::open(dir);
-    if (!opened) return complain(kExTempFail, opened.error().message);
-    spool.emplace(std::move(*opened));
-    return kExOk;
-}
-
-bool message_exists(const QueueSpool& spool, const std::string& id) {
-    std::error_code ec;
-    return QueueSpool::valid_id(id) && fs::exists(spool.envelope_dir() / id, ec);
-}
-
-// Exit code and message for an id given on the command line that names no
-// message; kExOk when it names one.
-int check_id(const std::optional<QueueSpool>& spool, const std::string& id) {
-    if (!QueueSpool::valid_id(id)) return complain(kExDataErr, "not a queue id: \"" + id + "\"");
-    if (!spool || !message_exists(*spool, id))
-        return complain(kExNoInput, "no such message in the queue: " + id);
-    return kExOk;
-}
-
-int load_failed(const QueueSpool& spool, const std::string& id, const Error& e) {
-    if (!message_exists(spool, id))
-        return complain(kExNoInput, "no such message in the queue: " + id);
-    return complain(kExDataErr, e.message);
 }
 
 // The header section of the message file: up to (not including) the blank
@@ -248,131 +189,6 @@ int queue_show(const Context& ctx, const Words& words) {
         std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     } else {
         print_envelope_text(*e, headers);
-    }
-    return kExOk;
-}
-
-// Takes the message's lock, waiting at most `wait`; an unheld lock means
-// it stayed busy.
-Result<store::QueueLock> lock_within(const QueueSpool& spool, const std::string& id,
-                                     std::chrono::milliseconds wait) {
-    const auto deadline = std::chrono::steady_clock::now() + wait;
-    for (;;) {
-        auto lock = spool.lock(id, false);
-        if (!lock || lock->held() || std::chrono::steady_clock::now() >= deadline) return lock;
-        std::this_thread::sleep_for(kLockPollInterval);
-    }
-}
-
-// Whether the message had pending recipients (and now has them due now).
-Result<bool> retry_one(QueueSpool& spool, const std::string& id, bool& busy) {
-    auto lock = lock_within(spool, id, kRetryLockWait);
-    if (!lock) return fail(lock.error());
-    if (!lock->held()) {
-        busy = true;
-        return false;
-    }
-    auto e = spool.load(id);  // under the lock: the runner's last save counts
-    if (!e) return fail(e.error());
-    bool pending = false;
-    for (auto& r : e->recipients) {
-        if (r.state != store::RecipientState::Pending) continue;
-        r.next_attempt = 0;
-        pending = true;
-    }
-    if (!pending) return false;
-    e->next_attempt = 0;
-    if (auto st = spool.save(*e); !st) return fail(st.error());
-    return true;
-}
-
-int queue_retry(const Context& ctx, const Words& words) {
-    auto args = Args::parse(Words(words.begin() + 1, words.end()), {}, {"--all"});
-    if (!args) return complain(kExUsage, args.error().message);
-    const bool all = args->has("--all");
-    if (args->positional().size() != (all ? 0u : 1u))
-        return complain(kExUsage, "usage: mailctl queue retry ID|--all");
-    std::optional<QueueSpool> spool;
-    if (int code = open_queue(ctx, spool); code != kExOk) return code;
-    std::vector<std::string> ids;
-    if (!all) {
-        if (int code = check_id(spool, args->positional()[0]); code != kExOk) return code;
-        ids.push_back(args->positional()[0]);
-    } else if (spool) {
-        auto listed = spool->list();
-        if (!listed) return complain(kExTempFail, listed.error().message);
-        ids = std::move(*listed);
-    }
-    int code = kExOk;
-    for (const auto& id : ids) {
-        bool busy = false;
-        auto retried = retry_one(*spool, id, busy);
-        if (!retried) {
-            // With --all, a message delivered meanwhile is simply gone.
-            if (!all || message_exists(*spool, id)) code = load_failed(*spool, id, retried.error());
-        } else if (busy) {
-            code =
-                complain(kExTempFail, "message " + id + " is still being delivered after " +
-                                          std::to_string(kRetryLockWait.count()) + " s; try again");
-        } else if (*retried) {
-            std::cout << "retrying " << id << " now\n";
-        } else if (!all) {
-            std::cout << "nothing to retry: " << id << " has no pending recipients\n";
-        }
-    }
-    return code;
-}
-
-// Holding a lock on every message (--all) needs one descriptor each.
-void raise_descriptor_limit() {
-    struct rlimit rl {};
-    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        (void)::setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
-int queue_delete(const Context& ctx, const Words& words) {
-    auto args = Args::parse(Words(words.begin() + 1, words.end()), {}, {"--all"});
-    if (!args) return complain(kExUsage, args.error().message);
-    const bool all = args->has("--all");
-    if (all == !args->positional().empty())
-        return complain(kExUsage, "usage: mailctl queue delete ID...|--all");
-    std::optional<QueueSpool> spool;
-    if (int code = open_queue(ctx, spool); code != kExOk) return code;
-    std::vector<std::string> ids;
-    if (all) {
-        if (!spool) return kExOk;
-        auto listed = spool->list();
-        if (!listed) return complain(kExTempFail, listed.error().message);
-        ids = std::move(*listed);
-    } else {
-        // Every id is checked before anything is deleted.
-        std::set<std::string> seen;
-        for (const auto& id : args->positional()) {
-            if (int code = check_id(spool, id); code != kExOk) return code;
-            if (seen.insert(id).second) ids.push_back(id);
-        }
-    }
-    raise_descriptor_limit();
-    std::vector<std::pair<std::string, store::QueueLock>> locked;
-    std::string busy;
-    for (const auto& id : ids) {
-        auto lock = spool->lock(id, false);
-        if (!lock) {
-            if (all && !message_exists(*spool, id)) continue;  // delivered meanwhile
-            return complain(message_exists(*spool, id) ? kExTempFail : kExNoInput,
-                            lock.error().message + "; nothing was deleted");
-        }
-        if (!lock->held()) busy += (busy.empty() ? "" : " ") + id;
-        locked.emplace_back(id, std::move(*lock));
-    }
-    if (!busy.empty())
-        return complain(kExTempFail,
-                        "being delivered, try again later: " + busy + "; nothing was deleted");
-    for (const auto& [id, lock] : locked) {
-        if (auto st = spool->remove(id); !st) return complain(kExTempFail, st.error().message);
-        std::cout << "deleted " << id << "\n";
     }
     return kExOk;
 }
