@@ -2,14 +2,11 @@
 
 #include <sodium.h>
 
-#include <fstream>
-
+#include "smtpd/queue/spool_reader.h"
 #include "smtpd/received.h"
 
 namespace postern::queue {
 namespace {
-
-constexpr std::size_t kReadChunkBytes = 64 * 1024;
 
 std::string random_boundary() {
     unsigned char bytes[12];
@@ -132,34 +129,32 @@ Bounce make_bounce(const store::Envelope& original, const std::vector<std::size_
 
 Status stream_bounce(const Bounce& bounce, const std::function<bool(std::string_view)>& sink) {
     if (!sink(bounce.head)) return {};
-    std::ifstream in(bounce.original, std::ios::binary);
-    if (!in) return fail("cannot read " + bounce.original.string());
-    std::string chunk(kReadChunkBytes, '\0');
     std::size_t sent = 0;
-    std::string carry;  // the last 3 bytes, to find CRLFCRLF across chunks
-    while (in) {
-        in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-        std::string_view piece(chunk.data(), static_cast<std::size_t>(in.gcount()));
-        if (piece.empty()) break;
+    std::string carry;     // the last 3 bytes, to find CRLFCRLF across chunks
+    bool stopped = false;  // the sink refused a piece: nothing more goes out
+    auto copy = [&](std::string_view piece) {
         if (!bounce.full) {
+            // Headers only (RET=HDRS): up to and including the CRLF that
+            // ends the last field, or kMaxReturnedHeaderBytes.
             const std::string window = carry + std::string(piece);
             const auto end = window.find("\r\n\r\n");
             if (end != std::string::npos) {
                 const std::size_t keep = end + 2 > carry.size() ? end + 2 - carry.size() : 0;
-                if (!sink(piece.substr(0, keep))) return {};
-                break;
+                stopped = !sink(piece.substr(0, keep));
+                return false;
             }
             if (sent + piece.size() > kMaxReturnedHeaderBytes) {
-                if (!sink(piece.substr(0, kMaxReturnedHeaderBytes - sent))) return {};
-                break;
+                stopped = !sink(piece.substr(0, kMaxReturnedHeaderBytes - sent));
+                return false;
             }
             carry = window.substr(window.size() - std::min<std::size_t>(3, window.size()));
         }
-        if (!sink(piece)) return {};
         sent += piece.size();
-    }
-    if (in.bad()) return fail("read error on " + bounce.original.string());
-    sink(bounce.tail);
+        stopped = !sink(piece);
+        return !stopped;
+    };
+    if (auto st = read_chunks(bounce.original, copy); !st) return st;
+    if (!stopped) sink(bounce.tail);
     return {};
 }
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <ctime>
-#include <fstream>
 #include <optional>
 
 #include "common/base/ascii.h"
@@ -10,13 +9,12 @@
 #include "smtpd/lmtp_client.h"
 #include "smtpd/queue/bounce.h"
 #include "smtpd/queue/smtp_client.h"
+#include "smtpd/queue/spool_reader.h"
 #include "storage/directory.h"
 #include "storage/queue_spool.h"
 
 namespace postern::queue {
 namespace {
-
-constexpr std::size_t kReadChunkBytes = 64 * 1024;
 
 // One message taken by this job: its lock, its fresh envelope and which of
 // its recipients the job delivers.
@@ -28,16 +26,7 @@ struct Claim {
 
 store::BodySource file_source(std::filesystem::path path) {
     return [path = std::move(path)](const std::function<bool(std::string_view)>& sink) -> Status {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) return fail("cannot read " + path.string());
-        std::string chunk(kReadChunkBytes, '\0');
-        while (in) {
-            in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-            const auto n = static_cast<std::size_t>(in.gcount());
-            if (n > 0 && !sink(std::string_view(chunk.data(), n))) return {};
-        }
-        if (in.bad()) return fail("read error on " + path.string());
-        return {};
+        return read_chunks(path, sink);
     };
 }
 

@@ -10,6 +10,7 @@
 #include "common/log/log.h"
 #include "common/smtp/dot_stream.h"
 #include "common/smtp/smtp_params.h"
+#include "smtpd/queue/spool_reader.h"
 #include "storage/queue_envelope.h"
 
 namespace postern::queue {
@@ -119,26 +120,24 @@ class BodyFile {
 // DATA cannot be taken back).
 IoResult<void> send_body(ClientSession& session, const BodyFile& body) {
     smtp::DotEncoder encoder;
-    std::string chunk(kBodyChunkBytes, '\0');
     std::string wire;
-    for (;;) {
-        const ssize_t n = ::read(body.fd(), chunk.data(), chunk.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            return fail(IoError{IoFailure::Protocol,
-                                "read " + body.path().string() + ": " + strerror(errno)});
-        }
+    std::optional<IoError> lost;  // the connection's failure, as opposed to the file's
+    auto send_wire = [&] {
+        auto ok = session.connection().send(wire, session.timeouts().data_block);
+        if (!ok) lost = ok.error();
+        return ok.ok();
+    };
+    auto read = read_chunks(body.fd(), body.path(), [&](std::string_view piece) {
         wire.clear();
-        if (n == 0) {
-            encoder.finish(wire);
-        } else {
-            encoder.encode(std::string_view(chunk.data(), static_cast<std::size_t>(n)), wire);
-        }
-        if (auto ok = session.connection().send(wire, session.timeouts().data_block); !ok) {
-            return fail(ok.error());
-        }
-        if (n == 0) return {};
-    }
+        encoder.encode(piece, wire);
+        return send_wire();
+    });
+    if (lost) return fail(*lost);
+    if (!read) return fail(IoError{IoFailure::Protocol, read.error().message});
+    wire.clear();
+    encoder.finish(wire);
+    if (!send_wire()) return fail(*lost);
+    return {};
 }
 
 // DATA, the body, and the reply to the final dot (RFC 5321 §4.5.3.2.4-6

@@ -17,10 +17,6 @@
 
 namespace postern::queue {
 
-// Spool reads during DATA: large enough for few syscalls, small enough
-// that a 50 MiB message never sits in memory.
-inline constexpr std::size_t kBodyChunkBytes = 64 * 1024;
-
 // Returns false when the connection cannot carry another message (lost,
 // 421, or abandoned in the middle of DATA).
 bool send_message(ClientSession& session, const OutboundMessage& message, MessageOutcome& outcome);
