@@ -1,9 +1,17 @@
-// SEARCH and UID SEARCH (RFC 9051 §6.4.4, ESEARCH RFC 4731):
-//   SEARCH [RETURN (MIN MAX COUNT ALL)] [CHARSET UTF-8|US-ASCII] criteria
+// SEARCH and UID SEARCH (RFC 9051 §6.4.4, ESEARCH RFC 4731, SEARCHRES
+// RFC 5182):
+//   SEARCH [RETURN (MIN MAX COUNT ALL SAVE)] [CHARSET UTF-8|US-ASCII] criteria
 // Criteria are checked on the loop (BAD for bad syntax, NO [BADCHARSET] for
 // charsets other than UTF-8 and US-ASCII), evaluated on the pool over the
 // session's view of the mailbox; the answer is SEARCH or ESEARCH
 // (search_result.h).
+//
+// SAVE (RFC 5182 §2.1): a successful search sets "$" to its result (UIDs);
+// one answered NO (BADCHARSET, a storage failure) empties it; one answered
+// BAD leaves it as it was, as does any search without SAVE. A command
+// using "$" pipelined after the SAVE sees the new value: the session runs
+// one command at a time (imap_session.h). parse_message_set()
+// (imap_handlers.h) is where the other commands resolve "$".
 #include <fstream>
 #include <iterator>
 
@@ -18,7 +26,8 @@ namespace postern::imap {
 namespace {
 
 struct Found : StoreOutcome {
-    std::vector<std::uint32_t> numbers;
+    std::vector<std::uint32_t> numbers;  // UIDs or sequence numbers, ascending
+    std::vector<std::uint32_t> uids;     // the same messages' UIDs
     std::vector<store::MessageInfo> fresh;
 };
 
@@ -40,7 +49,9 @@ Found run_search(const store::UserPaths& paths, const std::string& mailbox, cons
         }
         auto seq = static_cast<std::uint32_t>(i + 1);
         SearchMessage text(file);
-        if (search_matches(key, seq, m, text)) r.numbers.push_back(uid ? m.uid : seq);
+        if (!search_matches(key, seq, m, text)) continue;
+        r.numbers.push_back(uid ? m.uid : seq);
+        r.uids.push_back(m.uid);
     }
     auto fresh = index->list_messages(mailbox);
     if (!fresh) return r.set(fresh.error()), r;
@@ -56,12 +67,15 @@ void search(ImapSession& s, Command& cmd, bool uid) {
     if (pos + 1 < cmd.args.size() && cmd.args[pos].is("CHARSET")) {
         const Arg& charset = cmd.args[pos + 1];
         if (!charset.is_astring()) return s.bad(cmd, "Invalid CHARSET");
-        if (!iequals(charset.text, "UTF-8") && !iequals(charset.text, "US-ASCII"))
+        if (!iequals(charset.text, "UTF-8") && !iequals(charset.text, "US-ASCII")) {
+            if (ret->save) s.saved_result().clear();
             return s.reply(cmd, "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+        }
         pos += 2;
     }
     const MailboxView& view = *s.view();
-    auto key = parse_search(cmd.args, pos, view.exists(), view.max_uid());
+    SearchOptions options{s.saved_result().uids(), s.rev2()};
+    auto key = parse_search(cmd.args, pos, view.exists(), view.max_uid(), options);
     if (!key) return s.bad(cmd, "Invalid search criteria");
     std::vector<store::MessageInfo> messages;
     messages.reserve(view.exists());
@@ -74,8 +88,11 @@ void search(ImapSession& s, Command& cmd, bool uid) {
     s.run_blocking<Found>([paths, mailbox, shared_key, messages = std::move(messages),
                            uid] { return run_search(paths, mailbox, *shared_key, messages, uid); },
                           [done, uid, ret = *ret](ImapSession& s, Found& r) {
+                              if (ret.save) s.saved_result().clear();
                               if (!r.ok) return reply_failure(s, done, r.failure);
-                              s.untagged(search_response(ret, done.tag, uid, r.numbers));
+                              if (ret.save) s.saved_result().save(saved_subset(ret, r.uids));
+                              if (ret.respond())
+                                  s.untagged(search_response(ret, done.tag, uid, r.numbers));
                               s.send(s.view()->sync(r.fresh, uid));
                               s.reply(done, "OK " + done.name + " completed");
                           });

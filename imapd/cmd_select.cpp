@@ -1,10 +1,12 @@
 // SELECT, EXAMINE, CLOSE, UNSELECT, CHECK (RFC 9051 §6.3.2, §6.3.3,
 // §6.4.1, §6.4.2, RFC 3691). SELECT loads the message list once; the
-// session's MailboxView is the seq<->UID map from then on.
+// session's MailboxView is the seq<->UID map from then on. Every change of
+// state here also empties the SEARCHRES "$" (ImapSession::enter()).
 #include "common/log/log.h"
 #include "imapd/imap_commands.h"
 #include "imapd/imap_handlers.h"
 #include "imapd/imap_response.h"
+#include "imapd/list_select.h"
 
 namespace postern::imap {
 
@@ -15,6 +17,7 @@ constexpr const char* kFlags = "(\\Answered \\Flagged \\Deleted \\Seen \\Draft $
 struct Selected : StoreOutcome {
     store::MailboxInfo box;
     std::vector<store::MessageInfo> messages;
+    std::optional<ListEntry> list;  // IMAP4rev2 only
 };
 
 void select(ImapSession& s, Command& cmd, bool read_only) {
@@ -28,9 +31,12 @@ void select(ImapSession& s, Command& cmd, bool read_only) {
     }
     store::UserPaths paths = s.account()->paths;
     std::string n = *name;
+    const bool rev2 = s.rev2();
+    // As the client wrote it (UTF-8 in IMAP4rev2), for OLDNAME.
+    std::string given = cmd.args[0].text;
     Command done = reply_to(cmd);
     s.run_blocking<Selected>(
-        [paths, n] {
+        [paths, n, rev2] {
             Selected r;
             std::optional<store::MailboxIndex> index;
             if (!open_index(paths, index, r)) return r;
@@ -38,12 +44,17 @@ void select(ImapSession& s, Command& cmd, bool read_only) {
             if (!box) return r.set(box.error()), r;
             auto msgs = index->list_messages(n);
             if (!msgs) return r.set(msgs.error()), r;
+            if (rev2) {
+                auto boxes = index->list_mailboxes();
+                if (!boxes) return r.set(boxes.error()), r;
+                r.list = mailbox_entry(box->name, *boxes);
+            }
             r.box = std::move(*box);
             r.messages = std::move(*msgs);
             r.ok = true;
             return r;
         },
-        [done, read_only](ImapSession& s, Selected& r) {
+        [done, read_only, given](ImapSession& s, Selected& r) {
             if (!r.ok) return reply_failure(s, done, r.failure);
             std::uint32_t first_unseen = 0;
             for (std::size_t i = 0; i < r.messages.size() && first_unseen == 0; ++i)
@@ -63,6 +74,10 @@ void select(ImapSession& s, Command& cmd, bool read_only) {
                 s.untagged("OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen");
             s.untagged("OK [UIDVALIDITY " + std::to_string(box.uidvalidity) + "] UIDs valid");
             s.untagged("OK [UIDNEXT " + std::to_string(box.uidnext) + "] Predicted next UID");
+            // IMAP4rev2 requires a LIST response for the mailbox, with
+            // OLDNAME when the name given is not its canonical form (RFC
+            // 9051 §6.3.2); IMAP4rev1 clients do not expect one.
+            if (r.list) s.untagged(selected_list_response(*r.list, given, s.names()));
             s.reply(done, read_only ? "OK [READ-ONLY] EXAMINE completed"
                                     : "OK [READ-WRITE] SELECT completed");
         });

@@ -1,5 +1,9 @@
 #include "imapd/content_decoding.h"
 
+#include <iconv.h>
+
+#include <cerrno>
+
 #include "common/base/ascii.h"
 
 namespace postern::imap {
@@ -26,7 +30,66 @@ void decode_qp_line(std::string_view line, bool hard, std::string& out) {
     if (hard && !soft) out += "\r\n";
 }
 
+// iconv_open() names are ASCII tokens; anything else in a Content-Type
+// parameter is not a charset we should hand to the C library.
+constexpr std::size_t kMaxCharsetName = 40;  // IANA names: at most 40 (RFC 2978 §2.3)
+
+bool plausible_charset(std::string_view name) {
+    if (name.empty() || name.size() > kMaxCharsetName) return false;
+    for (char c : name) {
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.' || c == ':';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+// Owns one iconv descriptor.
+class Converter {
+  public:
+    explicit Converter(const std::string& from) : cd_(iconv_open("UTF-8", from.c_str())) {}
+    ~Converter() {
+        if (valid()) iconv_close(cd_);
+    }
+    Converter(const Converter&) = delete;
+    Converter& operator=(const Converter&) = delete;
+    bool valid() const { return cd_ != reinterpret_cast<iconv_t>(-1); }
+
+    std::string run(std::string_view text) {
+        std::string out;
+        out.reserve(text.size() + text.size() / 2);
+        char* in = const_cast<char*>(text.data());  // iconv's signature; not written
+        std::size_t in_left = text.size();
+        char buffer[4096];
+        while (in_left > 0) {
+            char* dst = buffer;
+            std::size_t dst_left = sizeof buffer;
+            std::size_t rc = iconv(cd_, &in, &in_left, &dst, &dst_left);
+            out.append(buffer, sizeof buffer - dst_left);
+            if (rc != static_cast<std::size_t>(-1) || errno == E2BIG) continue;
+            if (errno != EILSEQ) break;  // EINVAL: incomplete sequence at the end
+            out += "\xEF\xBF\xBD";       // U+FFFD for the invalid byte
+            ++in;
+            --in_left;
+            iconv(cd_, nullptr, nullptr, nullptr, nullptr);  // reset shift state
+        }
+        return out;
+    }
+
+  private:
+    iconv_t cd_;
+};
+
 }  // namespace
+
+std::optional<std::string> charset_to_utf8(std::string_view charset, std::string_view text) {
+    if (iequals(charset, "utf-8") || iequals(charset, "us-ascii") || iequals(charset, "utf8"))
+        return std::string(text);
+    if (!plausible_charset(charset)) return std::nullopt;
+    Converter converter{std::string(charset)};
+    if (!converter.valid()) return std::nullopt;
+    return converter.run(text);
+}
 
 std::string decode_base64_lenient(std::string_view text) {
     std::string out;

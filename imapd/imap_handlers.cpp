@@ -21,6 +21,8 @@ std::optional<std::vector<std::uint32_t>> parse_message_set(ImapSession& s, cons
         s.bad(cmd, "Invalid sequence set");
         return std::nullopt;
     }
+    if (is_saved_marker(arg.text))
+        return s.view()->select(SeqSet::of(s.saved_result().uids()), true);
     auto set = SeqSet::parse(arg.text, s.context().limits.max_seqset_ranges);
     if (!set) {
         s.bad(cmd, "Invalid sequence set");

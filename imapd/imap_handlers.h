@@ -32,8 +32,13 @@ inline Command reply_to(const Command& cmd) {
     return Command{cmd.tag, cmd.name, {}};
 }
 
-// A sequence set argument; on error the BAD reply is sent and nullopt
-// returned. For sequence numbers, numbers past EXISTS are BAD too.
+// The message-set argument of FETCH, STORE, COPY, MOVE and UID EXPUNGE, as
+// sequence numbers of the view, ascending; on error the BAD reply is sent
+// and nullopt returned. For sequence numbers, numbers past EXISTS are BAD.
+// "$" is the SEARCHRES saved result (RFC 5182 §2.1): it names messages by
+// UID whether or not the command is a UID one, and UIDs no longer in the
+// view are skipped ("$" never "exceeds" the mailbox: expunged messages
+// simply drop out).
 std::optional<std::vector<std::uint32_t>> parse_message_set(ImapSession& s, const Command& cmd,
                                                             const Arg& arg, bool uid);
 

@@ -45,6 +45,9 @@ void ImapSession::enter(State next) {
         registered_ = true;
     }
     if (next != State::Selected) view_.reset();
+    // Entering or leaving Selected (SELECT, EXAMINE, CLOSE, UNSELECT, a
+    // failed SELECT) empties "$" (RFC 5182 §2.1).
+    if (next != state_ || next == State::Selected) saved_.clear();
     state_ = next;
 }
 
@@ -90,7 +93,7 @@ std::string ImapSession::capabilities() {
     }
     caps +=
         " ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE CHILDREN MULTIAPPEND BINARY";
-    caps += " UTF8=ACCEPT ESEARCH LIST-EXTENDED LIST-STATUS STATUS=SIZE";
+    caps += " UTF8=ACCEPT ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS STATUS=SIZE";
     return caps;
 }
 

@@ -117,6 +117,8 @@ class ImapSession final : public net::Session {
 
     std::optional<Account>& account() { return account_; }
     std::optional<MailboxView>& view() { return view_; }
+    // SEARCHRES "$" (RFC 5182); emptied by enter() on every mailbox change.
+    SavedResult& saved_result() { return saved_; }
 
     // Runs `work` on the pool; `done` runs on the loop with the session
     // suspended and must write the command's reply (or start more work).
@@ -168,6 +170,7 @@ class ImapSession final : public net::Session {
     std::optional<Account> account_;
     Enabled enabled_;
     std::optional<MailboxView> view_;
+    SavedResult saved_;
     struct AuthWait {
         Command cmd;
         std::function<void(ImapSession&, Command&, std::string_view)> fn;

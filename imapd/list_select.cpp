@@ -209,4 +209,31 @@ std::string list_response(const ListRequest& req, const ListEntry& e, NameEncodi
     return out;
 }
 
+ListEntry mailbox_entry(const std::string& name, const std::vector<store::MailboxInfo>& boxes) {
+    ListEntry e;
+    e.name = name;
+    const std::string prefix = name + "/";
+    bool children = false;
+    std::string special_use;
+    for (const store::MailboxInfo& b : boxes) {
+        if (b.name == name) {
+            e.exists = true;
+            special_use = b.special_use;
+        } else if (b.name.starts_with(prefix)) {
+            children = true;
+        }
+    }
+    e.attributes = children ? "\\HasChildren" : "\\HasNoChildren";
+    if (!special_use.empty()) e.attributes += " " + special_use;
+    return e;
+}
+
+std::string selected_list_response(const ListEntry& entry, const std::string& given,
+                                   NameEncoding encoding) {
+    std::string out = list_response(ListRequest{}, entry, encoding);
+    // The name exactly as given: wire_mailbox() would canonicalize "inbox".
+    if (given != entry.name) out += " (\"OLDNAME\" (" + imap_string(given) + "))";
+    return out;
+}
+
 }  // namespace postern::imap

@@ -57,6 +57,19 @@ struct ListEntry {
 std::vector<ListEntry> select_mailboxes(const ListRequest& request,
                                         const std::vector<store::MailboxInfo>& boxes, bool rev2);
 
+// The entry a plain LIST gives for the existing mailbox `name` (its
+// \HasChildren/\HasNoChildren and special-use attributes): the untagged
+// LIST that SELECT and EXAMINE send in IMAP4rev2 (RFC 9051 §6.3.2).
+ListEntry mailbox_entry(const std::string& name, const std::vector<store::MailboxInfo>& boxes);
+
+// SELECT/EXAMINE in IMAP4rev2 (RFC 9051 §6.3.2): "LIST (attrs) "/" name",
+// plus the OLDNAME extended data item (RFC 9051 §6.3.9.7, RFC 5465 §5.4)
+// carrying the name as the client wrote it when that differs from the
+// mailbox's canonical name ("inbox" for INBOX). `given` is UTF-8 (the
+// name encoding of IMAP4rev2, RFC 9051 §5.1). Without "* ".
+std::string selected_list_response(const ListEntry& entry, const std::string& given,
+                                   NameEncoding encoding);
+
 // "LIST (attrs) "/" name [("CHILDINFO" (...))]" without "* ".
 std::string list_response(const ListRequest& request, const ListEntry& entry,
                           NameEncoding encoding);

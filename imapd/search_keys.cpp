@@ -24,6 +24,7 @@ struct Parser {
     std::size_t pos;
     std::uint32_t exists;
     std::uint32_t max_uid;
+    const SearchOptions& options;
     int depth = 0;
 
     const Arg* take() { return pos < args.size() ? &args[pos++] : nullptr; }
@@ -70,7 +71,7 @@ constexpr FlagKey kFlagKeys[] = {
 };
 
 std::optional<SearchKey> Parser::list(const std::vector<Arg>& items) {
-    Parser inner{items, 0, exists, max_uid, depth + 1};
+    Parser inner{items, 0, exists, max_uid, options, depth + 1};
     SearchKey all = make(K::And);
     while (inner.pos < items.size()) {
         auto k = inner.key();
@@ -108,8 +109,11 @@ std::optional<SearchKey> Parser::key() {
             return k;
         }
     }
-    if (word == "ALL" || word == "OLD") return make(K::All);
-    if (word == "NEW" || word == "RECENT") return make(K::None);  // we keep no \Recent
+    if (word == "ALL") return make(K::All);
+    if (word == "OLD" || word == "NEW" || word == "RECENT") {
+        if (options.rev2) return std::nullopt;  // see SearchOptions::rev2
+        return make(word == "OLD" ? K::All : K::None);
+    }
     if (word == "KEYWORD" || word == "UNKEYWORD") {
         std::string kw;
         if (!string_arg(kw)) return std::nullopt;
@@ -175,6 +179,11 @@ std::optional<SearchKey> Parser::key() {
         const Arg* s = take();
         if (s == nullptr || !s->is_atom()) return std::nullopt;
         set_text = s->text;
+    }
+    if (is_saved_marker(set_text)) {
+        k.kind = K::Uid;  // "$" and "UID $" alike: the saved UIDs
+        k.ranges = options.saved_uids;
+        return k;
     }
     auto set = SeqSet::parse(set_text, 1u << 20);
     if (!set) return std::nullopt;
@@ -265,9 +274,10 @@ bool SearchKey::needs_file() const {
 }
 
 std::optional<SearchKey> parse_search(const std::vector<Arg>& args, std::size_t pos,
-                                      std::uint32_t exists, std::uint32_t max_uid) {
+                                      std::uint32_t exists, std::uint32_t max_uid,
+                                      const SearchOptions& options) {
     std::vector<Arg> rest(args.begin() + static_cast<std::ptrdiff_t>(pos), args.end());
-    Parser p{rest, 0, exists, max_uid};
+    Parser p{rest, 0, exists, max_uid, options};
     return p.list(rest);
 }
 

@@ -54,9 +54,23 @@ struct SearchKey {
     bool needs_file() const;
 };
 
+// What the criteria are read against beyond the mailbox size.
+struct SearchOptions {
+    // "$" as a sequence set, bare or after UID: the SEARCHRES saved UIDs
+    // (RFC 5182 §2.1), so "SEARCH $ SMALLER 1000" narrows the saved result.
+    std::vector<SeqRange> saved_uids;
+    // IMAP4rev2 session: RECENT, NEW and OLD are BAD. RFC 9051 removed
+    // \Recent (Appendix E) and these keys are not in its search-key
+    // grammar (§9); an IMAP4rev1 session keeps them (RFC 3501 §6.4.4), and
+    // since we keep no \Recent there, RECENT and NEW match nothing and OLD
+    // matches everything.
+    bool rev2 = false;
+};
+
 // Parses args[pos..]; `exists`/`max_uid` resolve "*". nullopt: BAD.
 std::optional<SearchKey> parse_search(const std::vector<Arg>& args, std::size_t pos,
-                                      std::uint32_t exists, std::uint32_t max_uid);
+                                      std::uint32_t exists, std::uint32_t max_uid,
+                                      const SearchOptions& options = {});
 
 bool search_matches(const SearchKey& key, std::uint32_t seq, const store::MessageInfo& message,
                     SearchMessage& text);

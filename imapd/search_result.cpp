@@ -21,11 +21,14 @@ std::optional<SearchReturn> parse_search_return(const std::vector<Arg>& args, st
             ret.count = true;
         } else if (o.is("ALL")) {
             ret.all = true;
+        } else if (o.is("SAVE")) {
+            ret.save = true;
         } else {
-            return std::nullopt;  // SAVE (RFC 5182) is not offered
+            return std::nullopt;
         }
     }
-    if (!ret.min && !ret.max && !ret.count) ret.all = true;  // RFC 4731 §3.1: () is (ALL)
+    // RFC 4731 §3.1: () is (ALL); (SAVE) is not (RFC 5182 §2.1).
+    if (!ret.min && !ret.max && !ret.count && !ret.save) ret.all = true;
     pos += 2;
     return ret;
 }
@@ -45,6 +48,15 @@ std::string search_response(const SearchReturn& ret, const std::string& tag, boo
     if (ret.count) line += " COUNT " + std::to_string(numbers.size());
     if (ret.all && !numbers.empty()) line += " ALL " + sequence_set_text(numbers);
     return line;
+}
+
+std::vector<std::uint32_t> saved_subset(const SearchReturn& ret,
+                                        const std::vector<std::uint32_t>& found) {
+    if (ret.all || ret.count || (!ret.min && !ret.max) || found.empty()) return found;
+    std::vector<std::uint32_t> out;
+    if (ret.min) out.push_back(found.front());
+    if (ret.max && (out.empty() || found.back() != out.back())) out.push_back(found.back());
+    return out;
 }
 
 std::string sequence_set_text(const std::vector<std::uint32_t>& ascending) {

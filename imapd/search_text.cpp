@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/base/ascii.h"
 #include "common/mail/header_parser.h"
 #include "common/mail/message_summary.h"
 #include "imapd/content_decoding.h"
@@ -27,6 +28,22 @@ char32_t fold(char32_t c) {
     if (c >= 0x410 && c <= 0x42F) return c + 0x20;
     if (c >= 0x400 && c <= 0x40F) return c + 0x50;
     return c;
+}
+
+// The charset of a text/* part from its MIME header; "" when none is
+// named or the part is not text (RFC 2045 §5.2: no Content-Type is
+// text/plain; charset=us-ascii).
+std::string part_charset(std::string_view header) {
+    mail::HeaderBlock block = mail::parse_header_block(header);
+    for (const mail::HeaderField& f : block.fields) {
+        if (!iequals(f.name, "Content-Type")) continue;
+        auto type = mail::parse_content_type(mail::unfold(f.raw_value));
+        if (!type || !iequals(type->type, "text")) return "";
+        for (const mail::Parameter& p : type->params)
+            if (p.name == "charset") return p.value;
+        return "";
+    }
+    return "";
 }
 
 // Decodes one UTF-8 sequence at s[i]; 0 on an invalid or overlong one.
@@ -109,7 +126,15 @@ const std::vector<std::string>& SearchMessage::bodies() {
         last_offset = part.body_offset;
         std::string_view raw = file_.substr(part.body_offset, part.body_size);
         auto decoded = decode_content(raw, part.encoding);
-        bodies_->push_back(fold_case(decoded ? *decoded : std::string(raw)));
+        std::string text = decoded ? std::move(*decoded) : std::string(raw);
+        std::string charset = part.header_offset <= file_.size()
+                                  ? part_charset(file_.substr(part.header_offset, part.header_size))
+                                  : std::string();
+        if (!charset.empty()) {
+            // An unknown charset keeps the bytes as they are (Dovecot too).
+            if (auto utf8 = charset_to_utf8(charset, text)) text = std::move(*utf8);
+        }
+        bodies_->push_back(fold_case(text));
     }
     return *bodies_;
 }

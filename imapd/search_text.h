@@ -6,9 +6,14 @@
 // full Unicode folding would need tables we do not carry). Bytes that are
 // not valid UTF-8 are compared as they are.
 //
-// Body parts are not converted from their charset: a Latin-1 body matches
-// only in its ASCII letters. The message is parsed lazily, once, on the
-// first key that needs the header or the bodies.
+// A text/* body part is converted from its charset= to UTF-8 before
+// matching (content_decoding.h: iconv; an unknown charset is matched in its
+// raw bytes, as Dovecot does), so "voilà" finds a Latin-1 or
+// windows-1252 body and "привет" a KOI8-R one (RFC 9051 §6.4.4: strings
+// are compared as characters). Encoded words in header values are decoded
+// by common/mail, which converts UTF-8, US-ASCII and Latin-1 only. The
+// message is parsed lazily, once, on the first key that needs the header
+// or the bodies.
 #pragma once
 
 #include <optional>

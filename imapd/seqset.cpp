@@ -55,6 +55,28 @@ Result<SeqSet> SeqSet::parse(std::string_view text, std::size_t max_ranges) {
     return set;
 }
 
+SeqSet SeqSet::of(const std::vector<SeqRange>& ranges) {
+    SeqSet set;
+    set.ranges_.reserve(ranges.size());
+    for (const SeqRange& r : ranges) {
+        set.ranges_.push_back(Raw{r.lo, r.hi});
+        set.max_number_ = std::max<std::uint64_t>(set.max_number_, r.hi);
+    }
+    return set;
+}
+
+void SavedResult::save(const std::vector<std::uint32_t>& uids) {
+    uids_.clear();
+    for (std::uint32_t uid : uids) {
+        if (!uids_.empty() && static_cast<std::uint64_t>(uids_.back().hi) + 1 == uid) {
+            uids_.back().hi = uid;
+        } else {
+            uids_.push_back(SeqRange{uid, uid});
+        }
+    }
+    normalize(uids_);  // a caller's unsorted list still gives a valid set
+}
+
 std::vector<SeqRange> SeqSet::resolve(std::uint32_t largest) const {
     std::vector<SeqRange> out;
     out.reserve(ranges_.size());

@@ -29,9 +29,12 @@ class SeqSet {
     // "*" before resolve(); no real number is 2^32-1 + 1.
     static constexpr std::uint64_t kStar = 0x1'0000'0000ULL;
 
-    // "$" (SEARCHRES) is not supported. Fails on 0, overflow, empty
-    // elements and more than max_ranges elements.
+    // Fails on 0, overflow, empty elements and more than max_ranges
+    // elements. "$" is not a set of numbers: callers test is_saved_marker()
+    // first and use the session's SavedResult.
     static Result<SeqSet> parse(std::string_view text, std::size_t max_ranges);
+    // A set of known ranges (a SavedResult's UIDs), without "*".
+    static SeqSet of(const std::vector<SeqRange>& ranges);
 
     // With "*" meaning `largest` (the number of messages for sequence
     // numbers, the highest UID for UIDs). An empty mailbox makes "*" 0.
@@ -49,6 +52,30 @@ class SeqSet {
     };
     std::vector<Raw> ranges_;       // as sent; kStar may appear
     std::uint64_t max_number_ = 0;  // largest number outside "*" ranges
+};
+
+// "$" (RFC 5182 §2.1, seq-set = sequence-set / "$"): the saved result of
+// the last SEARCH RETURN (SAVE). It stands alone: "$,1" is not a set.
+inline bool is_saved_marker(std::string_view text) {
+    return text == "$";
+}
+
+// The SEARCHRES search result variable (RFC 5182 §2.1), kept per session.
+// It holds UIDs, not sequence numbers: a message expunged after the SAVE
+// drops out of "$" by itself (its UID no longer maps to a message), and
+// "$" names the same messages in FETCH and in UID FETCH. Empty until a
+// SAVE and after every change of selected mailbox (SELECT, EXAMINE, CLOSE,
+// UNSELECT).
+class SavedResult {
+  public:
+    // `uids` ascending.
+    void save(const std::vector<std::uint32_t>& uids);
+    void clear() { uids_.clear(); }
+    // Merged UID ranges.
+    const std::vector<SeqRange>& uids() const { return uids_; }
+
+  private:
+    std::vector<SeqRange> uids_;
 };
 
 // Sorts and merges touching or overlapping ranges in place.

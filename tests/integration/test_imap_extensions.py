@@ -1,6 +1,6 @@
 """imapd's extensions beyond the IMAP4rev1 core, driven with Python's imaplib:
 IMAP4rev2 and ENABLE (RFC 9051, 5161), UTF8=ACCEPT (RFC 6855), ESEARCH
-(RFC 4731) and SEARCH CHARSET, LIST-EXTENDED / LIST-STATUS / STATUS=SIZE
+(RFC 4731), SEARCHRES (RFC 5182) and SEARCH CHARSET, LIST-EXTENDED / LIST-STATUS / STATUS=SIZE
 (RFC 5258, 5819, 8438), MULTIAPPEND (RFC 3502), BINARY (RFC 3516) and the
 IDLE timers (RFC 2177).
 
@@ -183,7 +183,7 @@ def test_esearch_return_options(instance):
     # Without RETURN an IMAP4rev1 session still gets "* SEARCH".
     assert c.search(None, "SEEN") == ("OK", [b"2 3"])
     with pytest.raises(imaplib.IMAP4.error, match="BAD"):
-        run(c, "SEARCH", "RETURN", "(SAVE)", "ALL")
+        run(c, "SEARCH", "RETURN", "(BOGUS)", "ALL")
     c.logout()
 
 
@@ -212,6 +212,241 @@ def test_search_charset_matches_decoded_text(instance):
     assert c.search("us-ascii", "SUBJECT", "=?UTF-8?") == ("OK", [b""])
     typ, data = c.search("ISO-8859-1", "ALL")
     assert typ == "NO" and b"[BADCHARSET (UTF-8 US-ASCII)]" in data[0], data
+    c.logout()
+
+
+def search_utf8(c, *criteria):
+    """SEARCH CHARSET UTF-8 with the last criterion sent as a literal."""
+    c.literal = criteria[-1].encode()
+    return c.search("UTF-8", *criteria[:-1])
+
+
+def test_search_converts_body_charsets(instance):
+    c = logged_in(instance)
+    latin1 = message("latin1", "Voil=E0 le caf=E9 cr=E8me.\r\n",
+                     "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-8859-1\r\n"
+                     "Content-Transfer-Encoding: quoted-printable\r\n")
+    koi8 = (b"Subject: koi8\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=koi8-r\r\n"
+            b"Content-Transfer-Encoding: 8bit\r\n\r\n" + "Привет, мир!\r\n".encode("koi8-r"))
+    cp1252 = (b"Subject: cp1252\r\nMIME-Version: 1.0\r\n"
+              b"Content-Type: text/plain; charset=windows-1252\r\n\r\n"
+              + "Price: 5 € “quoted”\r\n".encode("cp1252"))
+    unknown = (b"Subject: unknown\r\nContent-Type: text/plain; charset=x-martian\r\n\r\n"
+               b"caf\xe9 raw\r\n")
+    for m in (latin1, koi8, cp1252, unknown):
+        append(c, msg=m)
+    c.select("INBOX")
+    cases = [
+        (("BODY", "voilà"), b"1"),
+        (("BODY", "CAFÉ CRÈME"), b"1"),  # converted, then case-folded
+        (("TEXT", "привет"), b"2"),
+        (("BODY", "МИР"), b"2"),
+        (("BODY", "5 €"), b"3"),
+        (("BODY", "“quoted”"), b"3"),
+        (("BODY", "café"), b"1"),        # the unknown charset's 0xE9 is not é
+        (("BODY", "raw"), b"4"),
+    ]
+    for criteria, want in cases:
+        typ, data = search_utf8(c, *criteria)
+        assert typ == "OK" and data == [want], (criteria, data, want)
+    c.logout()
+
+
+# --- SEARCHRES (RFC 5182) ----------------------------------------------------
+
+def esearch(untagged):
+    """The ESEARCH data after the (TAG ...) correlator, or None."""
+    if "ESEARCH" not in untagged:
+        return None
+    return re.sub(rb'^\(TAG "[A-Z0-9]+"\) ?', b"", untagged["ESEARCH"][0])
+
+
+def fetched_uids(untagged):
+    """{seq: uid} from FETCH (UID n ...) responses."""
+    out = {}
+    for item in untagged.get("FETCH", []):
+        text = item[0] if isinstance(item, tuple) else item
+        m = re.match(rb"(\d+) \(.*UID (\d+)", text)
+        if m:
+            out[int(m.group(1))] = int(m.group(2))
+    return out
+
+
+def saved_uids(c):
+    """What "$" names now, as UIDs, through UID SEARCH $."""
+    typ, _, untagged = uid_run(c, "SEARCH", "RETURN", "(ALL)", "$")
+    assert typ == "OK", untagged
+    return esearch(untagged)
+
+
+def five_messages(c):
+    for i in range(1, 6):
+        append(c, msg=message("s%d" % i, "body %d\r\n" % i), flags=r"(\Seen)" if i % 2 else None)
+
+
+def test_searchres_save_feeds_fetch_store_copy_move(instance):
+    c = logged_in(instance)
+    assert "SEARCHRES" in c.capabilities
+    five_messages(c)
+    c.create("Archive")
+    c.select("INBOX")
+    # SAVE alone answers no ESEARCH (RFC 5182 §2.1).
+    typ, _, untagged = run(c, "SEARCH", "RETURN", "(SAVE)", "SEEN")
+    assert typ == "OK" and "ESEARCH" not in untagged and "SEARCH" not in untagged, untagged
+    typ, _, untagged = run(c, "FETCH", "$", "(UID)")
+    assert typ == "OK" and fetched_uids(untagged) == {1: 1, 3: 3, 5: 5}, untagged
+    typ, _, untagged = uid_run(c, "FETCH", "$", "(FLAGS)")
+    assert typ == "OK" and sorted(fetched_uids(untagged).values()) == [1, 3, 5], untagged
+    typ, _, untagged = run(c, "STORE", "$", "+FLAGS.SILENT", r"(\Flagged)")
+    assert typ == "OK"
+    assert c.search(None, "FLAGGED") == ("OK", [b"1 3 5"])
+    # "$" with other criteria narrows the saved result.
+    assert c.search(None, "$", "SUBJECT", "s3") == ("OK", [b"3"])
+    assert c.search(None, "NOT", "$") == ("OK", [b"2 4"])
+    assert c.uid("SEARCH", "UID", "$") == ("OK", [b"1 3 5"])
+    typ, data, _ = run(c, "COPY", "$", "Archive")
+    assert typ == "OK" and b"COPYUID" in data[0], data
+    assert c.status("Archive", "(MESSAGES)")[1] == [b'"Archive" (MESSAGES 3)']
+    # SAVE with MIN keeps only the minimum; the answer still has MIN.
+    typ, _, untagged = run(c, "SEARCH", "RETURN", "(SAVE MIN)", "UNSEEN")
+    assert esearch(untagged) == b"MIN 2", untagged
+    assert saved_uids(c) == b"UID ALL 2"
+    typ, _, untagged = uid_run(c, "SEARCH", "RETURN", "(SAVE MIN MAX)", "ALL")
+    assert esearch(untagged) == b"UID MIN 1 MAX 5", untagged
+    assert saved_uids(c) == b"UID ALL 1,5"
+    typ, _, untagged = run(c, "MOVE", "$", "Archive")
+    assert typ == "OK" and untagged.get("EXPUNGE") == [b"5", b"1"], untagged
+    assert c.status("Archive", "(MESSAGES)")[1] == [b'"Archive" (MESSAGES 5)']
+    # The moved messages have left "$" with the mailbox.
+    assert saved_uids(c) == b"UID"
+    typ, _, untagged = run(c, "FETCH", "$", "(UID)")
+    assert typ == "OK" and "FETCH" not in untagged, untagged
+    # UID EXPUNGE $ removes only the saved \Deleted messages.
+    run(c, "STORE", "1:*", "+FLAGS.SILENT", r"(\Deleted)")
+    run(c, "SEARCH", "RETURN", "(SAVE)", "SUBJECT", "s2")
+    typ, _, untagged = uid_run(c, "EXPUNGE", "$")
+    assert typ == "OK" and untagged.get("EXPUNGE") == [b"1"], untagged
+    assert c.search(None, "ALL") == ("OK", [b"1 2"])
+    c.logout()
+
+
+def test_searchres_follows_expunges_from_another_session(instance):
+    a = logged_in(instance)
+    five_messages(a)
+    a.select("INBOX")
+    run(a, "SEARCH", "RETURN", "(SAVE)", "2:4")
+    b = logged_in(instance)
+    b.select("INBOX")
+    b.store("3", "+FLAGS", r"(\Deleted)")
+    b.expunge()
+    b.logout()
+    typ, _, untagged = run(a, "NOOP")
+    assert untagged.get("EXPUNGE") == [b"3"], untagged
+    typ, _, untagged = run(a, "FETCH", "$", "(UID)")
+    assert typ == "OK" and fetched_uids(untagged) == {2: 2, 3: 4}, untagged
+    assert a.search(None, "$") == ("OK", [b"2 3"])
+    a.logout()
+
+
+def test_searchres_is_reset_by_select_and_failed_searches(instance):
+    c = logged_in(instance)
+    five_messages(c)
+    c.create("Other")
+    c.select("INBOX")
+    # Never saved: "$" is empty, and using it is no error.
+    typ, _, untagged = run(c, "FETCH", "$", "(UID)")
+    assert typ == "OK" and "FETCH" not in untagged, untagged
+    for leave in (("SELECT", "INBOX"), ("EXAMINE", "INBOX"), ("UNSELECT",), ("CLOSE",)):
+        run(c, "SEARCH", "RETURN", "(SAVE)", "ALL")
+        assert saved_uids(c) == b"UID ALL 1:5"
+        run(c, *leave)
+        if leave[0] in ("UNSELECT", "CLOSE"):
+            run(c, "SELECT", "INBOX")
+        assert saved_uids(c) == b"UID", leave
+    # A failed SELECT of another mailbox leaves none selected; the next
+    # SELECT starts empty too.
+    run(c, "SEARCH", "RETURN", "(SAVE)", "ALL")
+    typ, _, _ = run(c, "SELECT", "Nonexistent")
+    assert typ == "NO"
+    run(c, "SELECT", "INBOX")
+    assert saved_uids(c) == b"UID"
+    # A SAVE search answered NO empties "$" (RFC 5182 §2.1) ...
+    run(c, "SEARCH", "RETURN", "(SAVE)", "ALL")
+    typ, data, _ = run(c, "SEARCH", "RETURN", "(SAVE)", "CHARSET", "ISO-8859-1", "ALL")
+    assert typ == "NO", data
+    assert saved_uids(c) == b"UID"
+    # ... while one answered BAD, or one without SAVE, leaves it alone.
+    run(c, "SEARCH", "RETURN", "(SAVE)", "2:3")
+    with pytest.raises(imaplib.IMAP4.error, match="BAD"):
+        run(c, "SEARCH", "RETURN", "(SAVE)", "BOGUS")
+    assert saved_uids(c) == b"UID ALL 2:3"
+    run(c, "SEARCH", "CHARSET", "ISO-8859-1", "ALL")
+    run(c, "SEARCH", "ALL")
+    assert saved_uids(c) == b"UID ALL 2:3"
+    # "$" is not part of a larger set.
+    with pytest.raises(imaplib.IMAP4.error, match="BAD"):
+        run(c, "FETCH", "$,1", "(UID)")
+    c.logout()
+
+
+def test_searchres_pipelined_use_sees_the_saved_result(instance):
+    c = logged_in(instance)
+    five_messages(c)
+    c.select("INBOX")
+    lines = raw_command(c, b"p3", b"p1 SEARCH RETURN (SAVE) UNSEEN\r\n"
+                                  b"p2 FETCH $ (UID)\r\n"
+                                  b"p3 UID SEARCH $\r\n")
+    text = b"\n".join(lines)
+    assert b"p1 OK" in text and b"p2 OK" in text and b"p3 OK" in text, text
+    assert re.findall(rb"\* (\d+) FETCH \(UID (\d+)\)", text) == [(b"2", b"2"), (b"4", b"4")], text
+    assert b"* SEARCH 2 4" in text, text
+    c.logout()
+
+
+# --- IMAP4rev2 behaviour -------------------------------------------------------
+
+def test_rev2_select_sends_list_with_oldname(instance):
+    c = logged_in(instance)
+    c.create("Work")
+    c.create("Work/2024")
+    run(c, "ENABLE", "IMAP4rev2")
+    typ, _, untagged = run(c, "SELECT", "INBOX")
+    assert typ == "OK" and untagged["LIST"] == [b'(\\HasNoChildren) "/" INBOX'], untagged
+    # RFC 9051 §6.3.2: a name not in canonical form gets OLDNAME.
+    typ, _, untagged = run(c, "EXAMINE", "inbox")
+    assert typ == "OK"
+    assert untagged["LIST"] == [b'(\\HasNoChildren) "/" INBOX ("OLDNAME" ("inbox"))'], untagged
+    typ, _, untagged = run(c, "SELECT", "Work")
+    assert untagged["LIST"] == [b'(\\HasChildren) "/" "Work"'], untagged
+    c.logout()
+    # IMAP4rev1 SELECT sends no LIST.
+    c = logged_in(instance)
+    typ, _, untagged = run(c, "SELECT", "inbox")
+    assert typ == "OK" and "LIST" not in untagged, untagged
+    c.logout()
+
+
+def test_rev2_has_no_recent_new_old_search_keys(instance):
+    c = logged_in(instance)
+    append(c, msg=message("one"))
+    c.select("INBOX")
+    # IMAP4rev1: accepted; no message is \Recent here.
+    assert c.search(None, "RECENT") == ("OK", [b""])
+    assert c.search(None, "NEW") == ("OK", [b""])
+    assert c.search(None, "OLD") == ("OK", [b"1"])
+    c.close()
+    run(c, "ENABLE", "IMAP4rev2")
+    run(c, "SELECT", "INBOX")
+    for key in ("RECENT", "NEW", "OLD"):
+        with pytest.raises(imaplib.IMAP4.error, match="BAD"):
+            run(c, "SEARCH", key)
+    typ, _, untagged = run(c, "SEARCH", "UNSEEN")
+    assert typ == "OK" and esearch(untagged) == b"ALL 1", untagged
+    # SEARCHRES works the same after ENABLE IMAP4rev2 (required by RFC 9051).
+    typ, _, untagged = run(c, "SEARCH", "RETURN", "(SAVE)", "ALL")
+    assert typ == "OK" and "ESEARCH" not in untagged, untagged
+    typ, _, untagged = run(c, "FETCH", "$", "(UID)")
+    assert fetched_uids(untagged) == {1: 1}, untagged
     c.logout()
 
 

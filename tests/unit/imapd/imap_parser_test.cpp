@@ -124,6 +124,14 @@ TEST_CASE("imap parser: table, whole and trickled") {
          {"CMD t STORE 1 +FLAGS (\\Seen \\Deleted)"}},
         {"wildcards", "t LIST \"\" *\r\n", {"CMD t LIST \"\" *"}},
         {"pipelined", "a NOOP\r\nb NOOP\r\n", {"CMD a NOOP", "CMD b NOOP"}},
+        // SEARCHRES (RFC 5182): "$" is an atom wherever a sequence set goes.
+        {"saved result in fetch", "a FETCH $ (UID)\r\n", {"CMD a FETCH $ (UID)"}},
+        {"saved result in uid commands",
+         "a UID COPY $ Archive\r\nb UID EXPUNGE $\r\n",
+         {"CMD a UID COPY $ Archive", "CMD b UID EXPUNGE $"}},
+        {"saved result in search",
+         "s SEARCH RETURN (SAVE MIN) $ (UID $ SMALLER 10)\r\n",
+         {"CMD s SEARCH RETURN (SAVE MIN) $ (UID $ SMALLER 10)"}},
         {"bare LF accepted", "a NOOP\n", {"CMD a NOOP"}},
         // attacks and mistakes
         {"empty line", "\r\n", {"ERR bad []"}},

@@ -32,7 +32,7 @@ TEST_CASE("esearch: RETURN options") {
         {"RETURN (MIN MAX) ALL", false, "1 1 1 0 0 2"},
         {"RETURN (COUNT) CHARSET UTF-8 ALL", true, "1 0 0 1 0 2"},
         {"RETURN (min ALL count) ALL", false, "1 1 0 1 1 2"},
-        {"RETURN (SAVE) ALL", false, nullptr},
+        {"RETURN (SAVE) ALL", false, "1 0 0 0 0 2"},  // SEARCHRES: no ESEARCH
         {"RETURN (BOGUS) ALL", false, nullptr},
     };
     for (const Row& r : rows) {
