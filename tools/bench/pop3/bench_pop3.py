@@ -18,7 +18,8 @@ Dovecot's Maildirs then get byte-identical copies of Postern's stored files
 deliveries are) and their indexes are built with `doveadm force-resync`, as
 a delivery through Dovecot's LMTP would have done.
 
-Measured: U threads at once, each logs in as its user, STAT, then RETR + DELE
+Measured: U client processes at once (one per user, so the driver is not
+serialised by one Python interpreter lock), each logs in as its user, STAT, then RETR + DELE
 for every message, QUIT; from the first connect to the last QUIT reply
 ("total"). Logins cost an Argon2id hash each on both servers (see
 --dovecot-scheme), which on 2 cores is a large share of a short run, so the
@@ -32,7 +33,9 @@ Corpus: messages/users per user, sizes 2-50 KB (60% 2-8 KB, 30% 8-25 KB,
 10% 25-50 KB), fixed seed.
 """
 import argparse
+import multiprocessing
 import os
+import queue
 import re
 import random
 import shutil
@@ -189,6 +192,10 @@ class Pop3:
         self.sock.close()
 
 
+def _after_barrier():
+    """Replaced by measure(): records when the download phase began."""
+
+
 def download_all(port, user, originals, result, barrier):
     """One user's session: STAT, RETR + DELE each message, QUIT. Records
     (count, octets from STAT, bytes retrieved, set of ids, bad ids)."""
@@ -197,6 +204,7 @@ def download_all(port, user, originals, result, barrier):
     login = time.monotonic() - t0
     count, octets = c.stat()
     barrier.wait()  # every session logged in: the download phase starts
+    _after_barrier()
     got, ids, bad = 0, [], []
     for n in range(1, count + 1):
         msg = c.retr(n)
@@ -214,28 +222,52 @@ def download_all(port, user, originals, result, barrier):
 
 
 def measure(port, users, originals):
-    results, errors, phase = {}, [], []
-    # The action runs once, when the last session has logged in.
-    barrier = threading.Barrier(len(users), action=lambda: phase.append(time.monotonic()),
-                                timeout=IO_TIMEOUT_S)
+    """Runs one client process per user (threads would share one GIL, and
+    the driver, not the server, would set the pace). Returns (seconds from
+    the first connect, seconds after the last login, results, errors)."""
+    ctx = multiprocessing.get_context("fork")  # the corpus is shared copy-on-write
+    barrier = ctx.Barrier(len(users), timeout=IO_TIMEOUT_S)
+    phase = ctx.Value("d", 0.0)
+    out = ctx.Queue()
 
     def run(u):
+        results = {}
         try:
             download_all(port, u, originals, results, barrier)
+            out.put((u, results[u], None))
         except Exception as e:  # reported, and fails the run below
             barrier.abort()
-            errors.append(f"{u}: {e!r}")
+            out.put((u, None, f"{u}: {e!r}"))
 
-    threads = [threading.Thread(target=run, args=(u,)) for u in users]
+    def mark():
+        # The first process through the barrier records the moment.
+        with phase.get_lock():
+            if phase.value == 0.0:
+                phase.value = time.monotonic()
+
+    global _after_barrier
+    _after_barrier = mark
+    procs = [ctx.Process(target=run, args=(u,)) for u in users]
     start = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=3600)
+    for p in procs:
+        p.start()
+    results, errors = {}, []
+    for _ in procs:
+        try:
+            u, res, err = out.get(timeout=3600)
+        except queue.Empty:
+            errors.append("a session did not finish within an hour")
+            break
+        if err:
+            errors.append(err)
+        else:
+            results[u] = res
     end = time.monotonic()
-    if any(t.is_alive() for t in threads):
-        errors.append("a session did not finish within an hour")
-    return end - start, end - phase[0] if phase else float("nan"), results, errors
+    for p in procs:
+        p.join(timeout=30)
+        if p.is_alive():
+            p.kill()
+    return end - start, end - phase.value if phase.value else float("nan"), results, errors
 
 
 def check(name, port, users, results, stored_bytes, n_messages, errors):
