@@ -45,7 +45,7 @@ void roll_back(store::MailboxIndex& index, const std::string& mailbox,
 Appended append_messages(const Account& account, const std::string& mailbox,
                          std::uint64_t max_bytes, const std::vector<AppendMessage>& messages) {
     Appended r;
-    std::optional<store::MailboxIndex> index;
+    store::IndexLease index;
     if (!open_index(account.paths, index, r)) return r;
     auto box = index->find_mailbox(mailbox);
     if (!box) return r.set(box.error()), r;

@@ -3,13 +3,12 @@
 // its flags, internal date and cached summary. If any copy fails, the
 // copies already made are expunged again, so COPY is all or nothing.
 // MOVE then expunges the sources and reports them before its tagged OK.
-#include <fstream>
-#include <iterator>
 
 #include "imapd/imap_commands.h"
 #include "imapd/imap_delivery.h"
 #include "imapd/imap_handlers.h"
 #include "imapd/imap_response.h"
+#include "imapd/message_file.h"
 
 namespace postern::imap {
 
@@ -27,13 +26,12 @@ bool copy_one(store::MailboxIndex& index, const Account& account, const std::str
               Copied& r) {
     auto path = index.message_path(from, m);
     if (!path) return true;  // expunged meanwhile: skip it
-    std::ifstream in(*path, std::ios::binary);
-    if (!in) return true;
-    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto data = read_message(*path, MessageExtent::Whole);
+    if (!data) return true;
     auto summary = index.summary(from, m.uid);
     DeliveryRequest req{to, m.flags & ~store::kFlagDeleted, m.internal_date,
                         summary ? *summary : std::string(), max_bytes};
-    auto uid = deliver_to_mailbox(account, req, data);
+    auto uid = deliver_to_mailbox(account, req, *data);
     if (!uid) return r.set(uid.error());
     r.src_uids.push_back(m.uid);
     r.dst_uids.push_back(*uid);
@@ -44,7 +42,7 @@ Copied copy_messages(const Account& account, const std::string& from, const std:
                      const std::vector<store::MessageInfo>& messages, std::uint64_t max_bytes,
                      bool move) {
     Copied r;
-    std::optional<store::MailboxIndex> index;
+    store::IndexLease index;
     if (!open_index(account.paths, index, r)) return r;
     auto dest = index->find_mailbox(to);
     if (!dest) return r.set(dest.error()), r;

@@ -21,7 +21,7 @@ void expunge(ImapSession& s, Command& cmd, std::optional<std::vector<std::uint32
     s.run_blocking<Expunged>(
         [paths, mailbox, only] {
             Expunged r;
-            std::optional<store::MailboxIndex> index;
+            store::IndexLease index;
             if (!open_index(paths, index, r)) return r;
             auto msgs = index->list_messages(mailbox);
             if (!msgs) return r.set(msgs.error()), r;

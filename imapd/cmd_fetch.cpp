@@ -6,14 +6,13 @@
 // backpressure before the next starts, so FETCH 1:* BODY[] of a large
 // mailbox never sits in memory whole. Non-PEEK body fetches set \Seen (not
 // in a read-only mailbox) and report the new FLAGS.
-#include <fstream>
-#include <iterator>
 #include <memory>
 
 #include "common/log/log.h"
 #include "imapd/fetch_items.h"
 #include "imapd/imap_commands.h"
 #include "imapd/imap_handlers.h"
+#include "imapd/message_file.h"
 
 namespace postern::imap {
 
@@ -45,12 +44,6 @@ struct FetchBatch : StoreOutcome {
     bool unknown_cte = false;
 };
 
-std::optional<std::string> read_whole(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 void mark_seen(store::MailboxIndex& index, const std::string& mailbox, std::vector<Target>& targets,
                FetchBatch& b) {
     std::vector<std::uint32_t> uids;
@@ -70,15 +63,16 @@ FetchBatch render_batch(const store::UserPaths& paths, const std::string& mailbo
                         std::vector<Target> targets, const FetchRequest& req, bool set_seen,
                         bool last) {
     FetchBatch b;
-    std::optional<store::MailboxIndex> index;
+    store::IndexLease index;
     if (!open_index(paths, index, b)) return b;
     if (set_seen) mark_seen(*index, mailbox, targets, b);
+    const MessageExtent extent = req.header_only ? MessageExtent::Header : MessageExtent::Whole;
     for (const Target& t : targets) {
         ++b.processed;
         std::optional<std::string> file;
         if (req.needs_file) {
             auto path = index->message_path(mailbox, t.message);
-            if (path) file = read_whole(*path);
+            if (path) file = read_message(*path, extent);
             if (!file) continue;  // expunged meanwhile: nothing to say about it
         }
         std::optional<mail::MessageSummary> summary;
@@ -89,10 +83,10 @@ FetchBatch render_batch(const store::UserPaths& paths, const std::string& mailbo
                 if (parsed) summary = std::move(*parsed);
             }
             if (!summary) {
-                // Damaged or missing summary: compute it from the file.
-                if (!file) {
+                // Damaged or missing summary: compute it from the whole file.
+                if (!file || extent != MessageExtent::Whole) {
                     auto path = index->message_path(mailbox, t.message);
-                    if (path) file = read_whole(*path);
+                    file = path ? read_message(*path, MessageExtent::Whole) : std::nullopt;
                 }
                 if (!file) continue;
                 summary = mail::summarize(*file);

@@ -18,7 +18,7 @@ struct Listing : StoreOutcome {
 
 Listing list_on_pool(const store::UserPaths& paths, const ListRequest& req, bool rev2) {
     Listing l;
-    std::optional<store::MailboxIndex> index;
+    store::IndexLease index;
     if (!open_index(paths, index, l)) return l;
     auto boxes = index->list_mailboxes();
     if (!boxes) return l.set(boxes.error()), l;

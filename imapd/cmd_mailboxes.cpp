@@ -33,7 +33,7 @@ void run_simple(ImapSession& s, Command& cmd, IndexOp op, std::string ok_text) {
     s.run_blocking<StoreOutcome>(
         [paths, op = std::move(op)] {
             StoreOutcome r;
-            std::optional<store::MailboxIndex> index;
+            store::IndexLease index;
             if (!open_index(paths, index, r)) return r;
             auto st = op(*index);
             if (!st) return r.set(st.error()), r;
@@ -125,7 +125,7 @@ void cmd_status(ImapSession& s, Command& cmd) {
     s.run_blocking<StatusData>(
         [paths, n] {
             StatusData d;
-            std::optional<store::MailboxIndex> index;
+            store::IndexLease index;
             if (!open_index(paths, index, d)) return d;
             auto box = index->find_mailbox(n);
             if (!box) return d.set(box.error()), d;

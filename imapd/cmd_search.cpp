@@ -12,12 +12,11 @@
 // using "$" pipelined after the SAVE sees the new value: the session runs
 // one command at a time (imap_session.h). parse_message_set()
 // (imap_handlers.h) is where the other commands resolve "$".
-#include <fstream>
-#include <iterator>
 
 #include "common/base/ascii.h"
 #include "imapd/imap_commands.h"
 #include "imapd/imap_handlers.h"
+#include "imapd/message_file.h"
 #include "imapd/search_keys.h"
 #include "imapd/search_result.h"
 
@@ -34,18 +33,20 @@ struct Found : StoreOutcome {
 Found run_search(const store::UserPaths& paths, const std::string& mailbox, const SearchKey& key,
                  const std::vector<store::MessageInfo>& messages, bool uid) {
     Found r;
-    std::optional<store::MailboxIndex> index;
+    store::IndexLease index;
     if (!open_index(paths, index, r)) return r;
-    bool needs_file = key.needs_file();
+    const bool needs_file = key.needs_file();
+    // Header keys (FROM, SUBJECT, HEADER, SENT*) read the header block only.
+    const MessageExtent extent = key.needs_body() ? MessageExtent::Whole : MessageExtent::Header;
     for (std::size_t i = 0; i < messages.size(); ++i) {
         const auto& m = messages[i];
         std::string file;
         if (needs_file) {
             auto path = index->message_path(mailbox, m);
             if (!path) continue;
-            std::ifstream in(*path, std::ios::binary);
-            if (!in) continue;
-            file.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+            auto read = read_message(*path, extent);
+            if (!read) continue;
+            file = std::move(*read);
         }
         auto seq = static_cast<std::uint32_t>(i + 1);
         SearchMessage text(file);

@@ -38,7 +38,7 @@ void select(ImapSession& s, Command& cmd, bool read_only) {
     s.run_blocking<Selected>(
         [paths, n, rev2] {
             Selected r;
-            std::optional<store::MailboxIndex> index;
+            store::IndexLease index;
             if (!open_index(paths, index, r)) return r;
             auto box = index->find_mailbox(n);
             if (!box) return r.set(box.error()), r;
@@ -113,7 +113,7 @@ void cmd_close(ImapSession& s, Command& cmd) {
     s.run_blocking<Expunged>(
         [paths, n] {
             Expunged r;
-            std::optional<store::MailboxIndex> index;
+            store::IndexLease index;
             if (!open_index(paths, index, r)) return r;
             auto msgs = index->list_messages(n);
             if (!msgs) return r.set(msgs.error()), r;

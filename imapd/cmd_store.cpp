@@ -39,7 +39,7 @@ void store_flags(ImapSession& s, Command& cmd, bool uid) {
     s.run_blocking<Stored>(
         [paths, mailbox, uids, flags, mode] {
             Stored r;
-            std::optional<store::MailboxIndex> index;
+            store::IndexLease index;
             if (!open_index(paths, index, r)) return r;
             if (!uids.empty()) {
                 auto changed = index->set_flags(mailbox, uids, flags, mode);

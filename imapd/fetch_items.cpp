@@ -220,8 +220,16 @@ bool parse_one(const Arg& arg, FetchRequest& req) {
     if (item.kind != K::Flags && item.kind != K::Uid && item.kind != K::InternalDate)
         req.needs_summary = true;
     if (item.kind == K::Section || item.kind == K::Rfc822 || item.kind == K::Rfc822Header ||
-        item.kind == K::Rfc822Text || item.kind == K::Binary || item.kind == K::BinarySize)
+        item.kind == K::Rfc822Text || item.kind == K::Binary || item.kind == K::BinarySize) {
         req.needs_file = true;
+        using T = BodySection::Text;
+        const T text = item.section.text;
+        const bool top_header =
+            item.kind == K::Rfc822Header ||
+            (item.kind == K::Section && item.section.part.empty() &&
+             (text == T::Header || text == T::HeaderFields || text == T::HeaderFieldsNot));
+        req.header_only = req.header_only && top_header;
+    }
     if (((item.kind == K::Section || item.kind == K::Binary) && !item.section.peek) ||
         item.kind == K::Rfc822 || item.kind == K::Rfc822Text)
         req.sets_seen = true;

@@ -56,6 +56,10 @@ struct FetchRequest {
     std::vector<FetchItem> items;
     bool needs_summary = false;
     bool needs_file = false;
+    // With needs_file: true when every item that reads the file reads only
+    // the top-level header (BODY[HEADER], BODY[HEADER.FIELDS (...)],
+    // .NOT, RFC822.HEADER), the message-list fetch of every mail client.
+    bool header_only = true;
     bool sets_seen = false;
 };
 

@@ -36,4 +36,13 @@ std::optional<std::vector<std::uint32_t>> parse_message_set(ImapSession& s, cons
     return view.select(*set, uid);
 }
 
+bool open_index(const store::UserPaths& paths, store::IndexLease& index, StoreOutcome& out) {
+    // One pool for the whole process: pool threads lease and give back.
+    static store::IndexPool pool;
+    auto leased = pool.lease(paths);
+    if (!leased) return out.set(leased.error());
+    index = std::move(*leased);
+    return true;
+}
+
 }  // namespace postern::imap

@@ -9,6 +9,7 @@
 #include "imapd/imap_parser.h"
 #include "imapd/imap_session.h"
 #include "imapd/seqset.h"
+#include "storage/index_pool.h"
 #include "storage/mailbox_index.h"
 #include "storage/store_error.h"
 
@@ -42,13 +43,9 @@ inline Command reply_to(const Command& cmd) {
 std::optional<std::vector<std::uint32_t>> parse_message_set(ImapSession& s, const Command& cmd,
                                                             const Arg& arg, bool uid);
 
-// Opens the user's index on the pool; false (and failure set) on error.
-inline bool open_index(const store::UserPaths& paths, std::optional<store::MailboxIndex>& index,
-                       StoreOutcome& out) {
-    auto opened = store::MailboxIndex::open(paths);
-    if (!opened) return out.set(opened.error());
-    index.emplace(std::move(*opened));
-    return true;
-}
+// The user's index for one pool job: a connection leased from the process's
+// IndexPool (storage/index_pool.h), so a command neither opens index.db nor
+// compiles its SQL again. False (and failure set) on error.
+bool open_index(const store::UserPaths& paths, store::IndexLease& index, StoreOutcome& out);
 
 }  // namespace postern::imap

@@ -55,4 +55,8 @@ struct ImapLimits {
     std::size_t fetch_batch_messages = 100;
 };
 
+// libuv pool threads (imapd/main.cpp says why not libuv's default 4), as
+// many as smtpd and pop3d use.
+inline constexpr const char* kPoolThreads = "16";
+
 }  // namespace postern::imap

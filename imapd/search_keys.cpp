@@ -273,6 +273,13 @@ bool SearchKey::needs_file() const {
     return false;
 }
 
+bool SearchKey::needs_body() const {
+    if (kind == K::Body || kind == K::Text) return true;
+    for (const SearchKey& c : children)
+        if (c.needs_body()) return true;
+    return false;
+}
+
 std::optional<SearchKey> parse_search(const std::vector<Arg>& args, std::size_t pos,
                                       std::uint32_t exists, std::uint32_t max_uid,
                                       const SearchOptions& options) {

@@ -52,6 +52,8 @@ struct SearchKey {
     std::int64_t number = 0;       // size or date
     std::vector<SearchKey> children;
     bool needs_file() const;
+    // Whether the bodies are needed too (BODY, TEXT), not just the header.
+    bool needs_body() const;
 };
 
 // What the criteria are read against beyond the mailbox size.

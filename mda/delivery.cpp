@@ -128,14 +128,14 @@ void Deliverer::deliver_to(const Envelope& envelope, std::string_view message,
 
     std::vector<Outcome> outcomes;
     std::vector<store::Recipient> recipients;
-    std::vector<IndexLease> leases;  // held until the writer is done
+    std::vector<store::IndexLease> leases;  // held until the writer is done
     for (const auto& t : targets) {
         auto r = store_.recipient(t.user, t.mailbox);
         if (!r) {
             outcomes.push_back(outcome_for(r.error(), settings_.over_quota));
             continue;
         }
-        auto lease = pool_ != nullptr ? pool_->lease(r->paths) : open_unpooled(r->paths);
+        auto lease = pool_ != nullptr ? pool_->lease(r->paths) : store::open_unpooled(r->paths);
         if (!lease) {
             outcomes.push_back(outcome_for(lease.error(), settings_.over_quota));
             continue;

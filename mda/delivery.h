@@ -15,7 +15,7 @@
 //      targets: tmp/ → fsync → link into each new/ (one inode, hard links)
 //      → fsync the directories → index rows and UIDs committed. Only then is
 //      the recipient reported delivered.
-// Each target's index is leased from the IndexPool (index_pool.h) if one is
+// Each target's index is leased from the store::IndexPool (index_pool.h) if one is
 // set, else opened for this delivery; the quota check and the writer use
 // that one connection.
 // A recipient whose targets all succeed is Delivered. If any target failed
@@ -51,9 +51,9 @@
 
 #include "common/config/config.h"
 #include "common/log/log.h"
-#include "mda/index_pool.h"
 #include "mda/mda_status.h"
 #include "mda/resolver.h"
+#include "storage/index_pool.h"
 #include "storage/store.h"
 
 namespace postern::mda {
@@ -107,7 +107,7 @@ class Deliverer {
 
     const DeliverySettings& settings() const { return settings_; }
     // Long-lived index connections (StoreBackend's); null = open per delivery.
-    void set_index_pool(IndexPool* pool) { pool_ = pool; }
+    void set_index_pool(store::IndexPool* pool) { pool_ = pool; }
     // Makes every MessageWriter commit fail at `point` (see message_writer.h).
     void fail_at_for_test(store::FailPoint point) { fail_point_ = point; }
 
@@ -122,7 +122,7 @@ class Deliverer {
     StoreLookup lookup_;
     DeliverySettings settings_;
     store::FailPoint fail_point_ = store::FailPoint::None;
-    IndexPool* pool_ = nullptr;
+    store::IndexPool* pool_ = nullptr;
 };
 
 }  // namespace postern::mda

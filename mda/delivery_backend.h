@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "mda/delivery.h"
-#include "mda/index_pool.h"
+#include "storage/index_pool.h"
 
 namespace postern::mda {
 
@@ -43,7 +43,7 @@ class StoreBackend final : public DeliveryBackend {
 
     std::filesystem::path data_dir_;
     DeliverySettings settings_;
-    IndexPool indexes_;
+    store::IndexPool indexes_;
 };
 
 }  // namespace postern::mda

@@ -211,14 +211,19 @@ StoreStatus MailboxIndex::set_subscribed(std::string_view name, bool subscribed)
     return commit(*tx);
 }
 
+// list_messages() and summary() run once per command and once per FETCHed
+// message: the mailbox is resolved inside the one query (by its UNIQUE name
+// index), and find_mailbox() runs only when no row came back, to tell an
+// empty mailbox or a missing UID from a missing mailbox.
 StoreResult<std::vector<MessageInfo>> MailboxIndex::list_messages(std::string_view mailbox) {
-    auto box = find_mailbox(mailbox);
-    if (!box) return fail(box.error());
+    auto canonical = validate_mailbox_name(mailbox);
+    if (!canonical) return fail(canonical.error());
     auto stmt = db_.prepare(
-        "SELECT uid, flags, size, modseq, internal_date, file FROM messages "
-        "WHERE mailbox_id = ?1 ORDER BY uid");
+        "SELECT m.uid, m.flags, m.size, m.modseq, m.internal_date, m.file "
+        "FROM mailboxes b JOIN messages m ON m.mailbox_id = b.id WHERE b.name = ?1 "
+        "ORDER BY m.uid");
     if (!stmt) return fail(stmt.error());
-    stmt->bind(1, box->id);
+    stmt->bind(1, *canonical);
     std::vector<MessageInfo> out;
     while (true) {
         auto row = stmt->step();
@@ -226,18 +231,26 @@ StoreResult<std::vector<MessageInfo>> MailboxIndex::list_messages(std::string_vi
         if (!*row) break;
         out.push_back(read_message(*stmt));
     }
+    if (out.empty()) {
+        if (auto box = find_mailbox(*canonical); !box) return fail(box.error());
+    }
     return out;
 }
 
 StoreResult<std::string> MailboxIndex::summary(std::string_view mailbox, std::uint32_t uid) {
-    auto box = find_mailbox(mailbox);
-    if (!box) return fail(box.error());
-    auto stmt = db_.prepare("SELECT summary FROM messages WHERE mailbox_id = ?1 AND uid = ?2");
+    auto canonical = validate_mailbox_name(mailbox);
+    if (!canonical) return fail(canonical.error());
+    auto stmt = db_.prepare(
+        "SELECT m.summary FROM mailboxes b JOIN messages m ON m.mailbox_id = b.id "
+        "WHERE b.name = ?1 AND m.uid = ?2");
     if (!stmt) return fail(stmt.error());
-    stmt->bind(1, box->id).bind(2, std::int64_t{uid});
+    stmt->bind(1, *canonical).bind(2, std::int64_t{uid});
     auto row = stmt->step();
     if (!row) return fail(row.error());
-    if (!*row) return store_fail(StoreError::NotFound, "no uid " + std::to_string(uid));
+    if (!*row) {
+        if (auto box = find_mailbox(*canonical); !box) return fail(box.error());
+        return store_fail(StoreError::NotFound, "no uid " + std::to_string(uid));
+    }
     return stmt->column_text(0);
 }
 

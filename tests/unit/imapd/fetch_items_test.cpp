@@ -98,6 +98,39 @@ std::string section(const std::string& spec, const std::string& message) {
     return bytes ? *bytes : std::string("<nil>");
 }
 
+TEST_CASE("fetch items: only top-level header items let the file be read up to its header") {
+    struct Row {
+        std::vector<const char*> items;
+        bool header_only;
+    };
+    const Row rows[] = {
+        {{"BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)]", "FLAGS"}, true},
+        {{"BODY.PEEK[HEADER]", "ENVELOPE"}, true},
+        {{"BODY[HEADER.FIELDS.NOT (X-A)]"}, true},
+        {{"RFC822.HEADER"}, true},
+        {{"BODY.PEEK[HEADER]<0.100>"}, true},
+        {{"BODY.PEEK[HEADER]", "BODY.PEEK[TEXT]"}, false},
+        {{"BODY.PEEK[1.HEADER]"}, false},
+        {{"BODY.PEEK[]"}, false},
+        {{"RFC822"}, false},
+        {{"BINARY.PEEK[1]"}, false},
+        {{"BODY.PEEK[1.MIME]"}, false},
+    };
+    for (const Row& row : rows) {
+        Arg list{Arg::Kind::List, "", {}};
+        std::string shown;
+        for (const char* item : row.items) {
+            list.list.push_back(atom(item));
+            shown += std::string(item) + " ";
+        }
+        CAPTURE(shown);
+        auto req = parse_fetch_items(list, false);
+        REQUIRE(req);
+        CHECK(req->needs_file);
+        CHECK_MESSAGE(req->header_only == row.header_only, "got ", req->header_only);
+    }
+}
+
 TEST_CASE("fetch items: sections of a bare-LF multipart are served with CRLF") {
     struct Row {
         const char* spec;

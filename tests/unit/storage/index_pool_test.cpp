@@ -1,5 +1,5 @@
 // IndexPool: exclusive leases, reuse of idle connections, the idle cap.
-#include "mda/index_pool.h"
+#include "storage/index_pool.h"
 
 #include <doctest/doctest.h>
 
@@ -9,7 +9,7 @@
 
 #include "tests/support/temp_dir.h"
 
-namespace postern::mda {
+namespace postern::store {
 namespace {
 
 store::UserPaths user(const std::filesystem::path& root, const std::string& local) {
@@ -63,6 +63,26 @@ TEST_CASE("index pool: a dropped lease is reused, for its own user only") {
     CHECK_MESSAGE(pool.idle_count() == 2, "got ", pool.idle_count(), " idle, want 2");
 }
 
+TEST_CASE("index pool: assigning over a lease gives the old one back") {
+    test::TempDir tmp;
+    IndexPool pool;
+    auto a = user(tmp.path(), "a");
+    auto b = user(tmp.path(), "b");
+    IndexLease held;  // empty: nothing to give back
+    {
+        auto l = pool.lease(a);
+        REQUIRE(l.ok());
+        held = std::move(*l);
+    }
+    CHECK(pool.idle_count() == 0);
+    CHECK(held->find_mailbox("INBOX").ok());
+    auto other = pool.lease(b);
+    REQUIRE(other.ok());
+    held = std::move(*other);  // a's connection goes back, b's is held
+    CHECK_MESSAGE(pool.idle_count() == 1, "got ", pool.idle_count(), " idle, want 1");
+    CHECK(held->paths().home == b.home);
+}
+
 TEST_CASE("index pool: at most kMaxIdle idle connections are kept") {
     test::TempDir tmp;
     IndexPool pool;
@@ -97,4 +117,4 @@ TEST_CASE("index pool: an index that cannot be opened is an error, not a lease")
 }
 
 }  // namespace
-}  // namespace postern::mda
+}  // namespace postern::store

@@ -1,12 +1,24 @@
-#include "mda/index_pool.h"
+#include "storage/index_pool.h"
 
-namespace postern::mda {
+namespace postern::store {
 
-IndexLease::~IndexLease() {
-    if (pool_ != nullptr && index_) pool_->give_back(std::move(key_), std::move(*index_));
+IndexLease& IndexLease::operator=(IndexLease&& other) noexcept {
+    if (this != &other) {
+        release();
+        pool_ = std::exchange(other.pool_, nullptr);
+        key_ = std::move(other.key_);
+        index_ = std::exchange(other.index_, std::nullopt);
+    }
+    return *this;
 }
 
-store::StoreResult<IndexLease> IndexPool::lease(const store::UserPaths& paths) {
+void IndexLease::release() {
+    if (pool_ != nullptr && index_) pool_->give_back(std::move(key_), std::move(*index_));
+    index_.reset();
+    pool_ = nullptr;
+}
+
+StoreResult<IndexLease> IndexPool::lease(const UserPaths& paths) {
     {
         std::lock_guard lock(mutex_);
         for (auto it = idle_.begin(); it != idle_.end(); ++it) {
@@ -18,7 +30,7 @@ store::StoreResult<IndexLease> IndexPool::lease(const store::UserPaths& paths) {
         }
     }
     // Opened outside the lock: it touches the disk.
-    auto index = store::MailboxIndex::open(paths);
+    auto index = MailboxIndex::open(paths);
     if (!index) return fail(index.error());
     return IndexLease(this, paths.index_db, std::move(*index));
 }
@@ -28,8 +40,8 @@ std::size_t IndexPool::idle_count() {
     return idle_.size();
 }
 
-void IndexPool::give_back(std::filesystem::path key, store::MailboxIndex index) {
-    std::optional<store::MailboxIndex> evicted;  // closed after the lock is released
+void IndexPool::give_back(std::filesystem::path key, MailboxIndex index) {
+    std::optional<MailboxIndex> evicted;  // closed after the lock is released
     std::lock_guard lock(mutex_);
     idle_.emplace_front(std::move(key), std::move(index));
     if (idle_.size() > kMaxIdle) {
@@ -38,10 +50,10 @@ void IndexPool::give_back(std::filesystem::path key, store::MailboxIndex index) 
     }
 }
 
-store::StoreResult<IndexLease> open_unpooled(const store::UserPaths& paths) {
-    auto index = store::MailboxIndex::open(paths);
+StoreResult<IndexLease> open_unpooled(const UserPaths& paths) {
+    auto index = MailboxIndex::open(paths);
     if (!index) return fail(index.error());
     return IndexLease(nullptr, paths.index_db, std::move(*index));
 }
 
-}  // namespace postern::mda
+}  // namespace postern::store

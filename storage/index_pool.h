@@ -1,5 +1,7 @@
-// IndexPool: long-lived per-user index connections for the deliveries of one
-// mda process (message_writer.h, "Indexes", says what that saves).
+// IndexPool: long-lived per-user index connections, shared by the pool jobs
+// of one process: mda's deliveries (message_writer.h, "Indexes", says what
+// that saves) and imapd's commands (no SQLite open, and compiled statements
+// kept, per command).
 //
 // Contract:
 // - lease() hands out an open MailboxIndex for one user that no other lease
@@ -12,8 +14,8 @@
 // - While one connection to a user's index stays open, SQLite never
 //   checkpoints and deletes the WAL on close, which would cost two more fsyncs
 //   and an unlink per delivery.
-// - `mailctl reindex` must not run under a serving mda (as reindex.h already
-//   says): a held connection would keep the old index.db inode.
+// - `mailctl reindex` must not run under a serving daemon (as reindex.h
+//   already says): a held connection would keep the old index.db inode.
 // Thread-safe. Leases may be dropped on any thread.
 #pragma once
 
@@ -27,29 +29,36 @@
 #include "storage/data_dir.h"
 #include "storage/mailbox_index.h"
 
-namespace postern::mda {
+namespace postern::store {
 
 class IndexPool;
 
 // One connection, exclusively; returned to its pool (if any) when dropped.
+// A default-constructed lease holds nothing until one is moved into it.
 class IndexLease {
   public:
-    IndexLease(IndexPool* pool, std::filesystem::path key, store::MailboxIndex index)
+    IndexLease() = default;
+    IndexLease(IndexPool* pool, std::filesystem::path key, MailboxIndex index)
         : pool_(pool), key_(std::move(key)), index_(std::move(index)) {}
     IndexLease(IndexLease&& other) noexcept
         : pool_(std::exchange(other.pool_, nullptr)),
           key_(std::move(other.key_)),
-          index_(std::move(other.index_)) {}
-    IndexLease& operator=(IndexLease&&) = delete;
+          index_(std::exchange(other.index_, std::nullopt)) {}
+    IndexLease& operator=(IndexLease&& other) noexcept;
     IndexLease(const IndexLease&) = delete;
-    ~IndexLease();
+    IndexLease& operator=(const IndexLease&) = delete;
+    ~IndexLease() { release(); }
 
-    store::MailboxIndex& index() { return *index_; }
+    MailboxIndex& index() { return *index_; }
+    MailboxIndex* operator->() { return &*index_; }
+    MailboxIndex& operator*() { return *index_; }
 
   private:
-    IndexPool* pool_;  // null: not pooled (or moved from); the index just closes
+    void release();
+
+    IndexPool* pool_ = nullptr;  // null: not pooled (or moved from); the index just closes
     std::filesystem::path key_;
-    std::optional<store::MailboxIndex> index_;
+    std::optional<MailboxIndex> index_;
 };
 
 class IndexPool {
@@ -63,18 +72,18 @@ class IndexPool {
     IndexPool(const IndexPool&) = delete;
     IndexPool& operator=(const IndexPool&) = delete;
 
-    store::StoreResult<IndexLease> lease(const store::UserPaths& paths);
+    StoreResult<IndexLease> lease(const UserPaths& paths);
     std::size_t idle_count();
 
   private:
     friend class IndexLease;
-    void give_back(std::filesystem::path key, store::MailboxIndex index);
+    void give_back(std::filesystem::path key, MailboxIndex index);
 
     std::mutex mutex_;
-    std::list<std::pair<std::filesystem::path, store::MailboxIndex>> idle_;  // front = newest
+    std::list<std::pair<std::filesystem::path, MailboxIndex>> idle_;  // front = newest
 };
 
 // A connection of its own, closed when the lease is dropped (no pool).
-store::StoreResult<IndexLease> open_unpooled(const store::UserPaths& paths);
+StoreResult<IndexLease> open_unpooled(const UserPaths& paths);
 
-}  // namespace postern::mda
+}  // namespace postern::store
