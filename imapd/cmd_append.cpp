@@ -57,7 +57,7 @@ Appended append_messages(const Account& account, const std::string& mailbox,
         req.internal_date = m.internal_date;
         req.max_bytes = max_bytes;
         req.summary = mail::serialize(mail::summarize(m.text));
-        auto uid = deliver_to_mailbox(account, req, m.text);
+        auto uid = deliver_to_mailbox(account, *index, req, m.text);
         if (!uid) {
             roll_back(*index, mailbox, r.uids);
             r.uids.clear();

@@ -24,14 +24,12 @@ struct Copied : StoreOutcome {
 bool copy_one(store::MailboxIndex& index, const Account& account, const std::string& from,
               const std::string& to, const store::MessageInfo& m, std::uint64_t max_bytes,
               Copied& r) {
-    auto path = index.message_path(from, m);
-    if (!path) return true;  // expunged meanwhile: skip it
-    auto data = read_message(*path, MessageExtent::Whole);
-    if (!data) return true;
+    auto data = read_stored_message(index, from, m, MessageExtent::Whole);
+    if (!data) return true;  // expunged meanwhile: skip it
     auto summary = index.summary(from, m.uid);
     DeliveryRequest req{to, m.flags & ~store::kFlagDeleted, m.internal_date,
                         summary ? *summary : std::string(), max_bytes};
-    auto uid = deliver_to_mailbox(account, req, *data);
+    auto uid = deliver_to_mailbox(account, index, req, *data);
     if (!uid) return r.set(uid.error());
     r.src_uids.push_back(m.uid);
     r.dst_uids.push_back(*uid);

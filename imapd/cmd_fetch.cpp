@@ -71,8 +71,7 @@ FetchBatch render_batch(const store::UserPaths& paths, const std::string& mailbo
         ++b.processed;
         std::optional<std::string> file;
         if (req.needs_file) {
-            auto path = index->message_path(mailbox, t.message);
-            if (path) file = read_message(*path, extent);
+            file = read_stored_message(*index, mailbox, t.message, extent);
             if (!file) continue;  // expunged meanwhile: nothing to say about it
         }
         std::optional<mail::MessageSummary> summary;
@@ -85,8 +84,7 @@ FetchBatch render_batch(const store::UserPaths& paths, const std::string& mailbo
             if (!summary) {
                 // Damaged or missing summary: compute it from the whole file.
                 if (!file || extent != MessageExtent::Whole) {
-                    auto path = index->message_path(mailbox, t.message);
-                    file = path ? read_message(*path, MessageExtent::Whole) : std::nullopt;
+                    file = read_stored_message(*index, mailbox, t.message, MessageExtent::Whole);
                 }
                 if (!file) continue;
                 summary = mail::summarize(*file);

@@ -42,10 +42,8 @@ Found run_search(const store::UserPaths& paths, const std::string& mailbox, cons
         const auto& m = messages[i];
         std::string file;
         if (needs_file) {
-            auto path = index->message_path(mailbox, m);
-            if (!path) continue;
-            auto read = read_message(*path, extent);
-            if (!read) continue;
+            auto read = read_stored_message(*index, mailbox, m, extent);
+            if (!read) continue;  // expunged meanwhile
             file = std::move(*read);
         }
         auto seq = static_cast<std::uint32_t>(i + 1);

@@ -5,6 +5,7 @@
 namespace postern::imap {
 
 store::StoreResult<std::uint32_t> deliver_to_mailbox(const Account& account,
+                                                     store::MailboxIndex& index,
                                                      const DeliveryRequest& request,
                                                      std::string_view message) {
     store::Recipient r;
@@ -16,7 +17,7 @@ store::StoreResult<std::uint32_t> deliver_to_mailbox(const Account& account,
     store::DeliveryOptions options;
     options.max_message_bytes = request.max_bytes;
     options.internal_date = request.internal_date;
-    auto writer = store::MessageWriter::begin({r}, options);
+    auto writer = store::MessageWriter::begin({r}, options, {&index});
     if (!writer) return fail(writer.error());
     auto wrote = writer->write(message);
     if (!wrote) return fail(wrote.error());

@@ -21,7 +21,10 @@ struct DeliveryRequest {
     std::uint64_t max_bytes = 0;
 };
 
+// `index` is the account's open index (the command's lease): the writer
+// reserves the UID and adds the row through it instead of opening its own.
 store::StoreResult<std::uint32_t> deliver_to_mailbox(const Account& account,
+                                                     store::MailboxIndex& index,
                                                      const DeliveryRequest& request,
                                                      std::string_view message);
 

@@ -8,13 +8,17 @@
 #include <string_view>
 
 #include "common/mail/header_parser.h"
+#include "storage/data_dir.h"
 
 namespace postern::imap {
 
 namespace {
 
-// Header reads grow by this much: most header blocks fit in the first.
-constexpr std::size_t kHeaderChunkBytes = 16u << 10;
+// Header reads grow by this much: most header blocks fit in the first (a
+// bigger first read would copy body bytes only to drop them).
+constexpr std::size_t kHeaderChunkBytes = 4u << 10;
+// Whole-file reads, after the size hint from fstat.
+constexpr std::size_t kWholeChunkBytes = 64u << 10;
 
 // Appends up to `want` bytes from `fd`; false on a read error. Fewer bytes
 // than asked for means end of file.
@@ -73,13 +77,24 @@ std::optional<std::string> read_message(const std::filesystem::path& path, Messa
         if (ok) out.reserve(static_cast<std::size_t>(st.st_size));
         while (ok) {
             const std::size_t before = out.size();
-            ok = read_more(fd, out, kHeaderChunkBytes * 4);
-            if (out.size() - before < kHeaderChunkBytes * 4) break;
+            ok = read_more(fd, out, kWholeChunkBytes);
+            if (out.size() - before < kWholeChunkBytes) break;
         }
     }
     ::close(fd);
     if (!ok) return std::nullopt;
     return out;
+}
+
+std::optional<std::string> read_stored_message(store::MailboxIndex& index, std::string_view mailbox,
+                                               const store::MessageInfo& message,
+                                               MessageExtent extent) {
+    auto folder = store::folder_path(index.paths().maildir, mailbox);
+    if (!folder) return std::nullopt;
+    if (auto data = read_message(*folder / message.file, extent)) return data;
+    auto found = index.message_path(mailbox, message);
+    if (!found) return std::nullopt;
+    return read_message(*found, extent);
 }
 
 }  // namespace postern::imap

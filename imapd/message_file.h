@@ -10,6 +10,9 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include "storage/mailbox_index.h"
 
 namespace postern::imap {
 
@@ -20,5 +23,13 @@ enum class MessageExtent {
 
 // nullopt if the file cannot be opened or read (e.g. expunged meanwhile).
 std::optional<std::string> read_message(const std::filesystem::path& path, MessageExtent extent);
+
+// A message of `mailbox` as the index records it: the recorded file is
+// opened straight away (no stat first); only if it is gone is it looked for
+// again (MailboxIndex::message_path: renamed by a flag change whose COMMIT
+// failed). nullopt if it cannot be found or read (expunged meanwhile).
+std::optional<std::string> read_stored_message(store::MailboxIndex& index, std::string_view mailbox,
+                                               const store::MessageInfo& message,
+                                               MessageExtent extent);
 
 }  // namespace postern::imap
