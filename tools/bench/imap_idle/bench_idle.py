@@ -32,7 +32,6 @@ import argparse
 import asyncio
 import multiprocessing
 import os
-import random
 import re
 import resource
 import shutil
@@ -44,6 +43,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pop3"))
+from bench_pop3 import free_base, wait_port, wait_unix  # noqa: E402  (shared helpers)
 
 ROOT = Path(__file__).resolve().parents[3]
 PASSWORD = "bench password 1"
@@ -58,48 +60,6 @@ EXISTS = re.compile(rb"^\* (\d+) EXISTS")
 
 
 # ---------------------------------------------------------------- helpers
-
-def wait_port(port, timeout=START_TIMEOUT_S):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"127.0.0.1:{port} did not answer")
-
-
-def wait_unix(path, timeout=START_TIMEOUT_S):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.connect(str(path))
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"{path} did not answer")
-
-
-def port_free(port):
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_base(offsets):
-    """A base below 32000 such that base + every offset is free on loopback."""
-    for _ in range(200):
-        base = random.randrange(11000, 31000, 10)
-        if all(port_free(base + o) for o in offsets):
-            return base
-    raise RuntimeError("no free port base")
-
 
 def proc_table():
     """{pid: (ppid, comm)} of every process."""
@@ -366,8 +326,8 @@ class Postern:
         self.proc = subprocess.Popen([self.mailctl, "-c", str(self.conf), "serve"],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        wait_unix(self.lmtp)
-        wait_port(self.port)
+        wait_unix(self.lmtp, timeout=START_TIMEOUT_S)
+        wait_port(self.port, timeout=START_TIMEOUT_S)
 
     def pids(self):
         """The imapd process: a child of mailctl serve."""
@@ -502,8 +462,8 @@ class Dovecot:
     def start(self):
         subprocess.run(["/usr/sbin/dovecot", "-c", str(self.conf)], check=True, timeout=60)
         self.running = True
-        wait_port(self.port)
-        wait_unix(self.lmtp)
+        wait_port(self.port, timeout=START_TIMEOUT_S)
+        wait_unix(self.lmtp, timeout=START_TIMEOUT_S)
 
     def pids(self):
         # Not lmtp: its processes come and go with the deliveries (and exit
