@@ -27,6 +27,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "tools" / "bench" / "pop3"))
+from bench_pop3 import wait_unix  # noqa: E402  (shared helper)
+
+START_TIMEOUT_S = 20  # mda and Dovecot must answer on their LMTP socket within this
 
 
 def corpus(n, seed=2026):
@@ -44,18 +48,6 @@ def corpus(n, seed=2026):
                 b"Content-Type: text/plain; charset=us-ascii\r\n\r\n" % (i, i))
         out.append(head + body)
     return out
-
-
-def wait_socket(path, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.connect(str(path))
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"{path} did not answer")
 
 
 def wire_form(message):
@@ -159,7 +151,7 @@ def run_postern(build, work, messages, users, concurrency):
                             stdout=log, stderr=log)
     try:
         sock = inst / "run" / "lmtp.sock"
-        wait_socket(sock)
+        wait_unix(sock, timeout=START_TIMEOUT_S)
         secs, failures = drive(sock, messages, users, concurrency)
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -213,7 +205,7 @@ def run_dovecot(work, messages, users, concurrency, fsync):
     subprocess.run(["/usr/sbin/dovecot", "-c", str(conf)], check=True)
     try:
         sock = d / "lmtp.sock"
-        wait_socket(sock)
+        wait_unix(sock, timeout=START_TIMEOUT_S)
         secs, failures = drive(sock, messages, users, concurrency)
     finally:
         subprocess.run(["/usr/sbin/dovecot", "-c", str(conf), "stop"], capture_output=True)

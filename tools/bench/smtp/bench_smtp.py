@@ -38,12 +38,10 @@ own CPU is subtracted and printed apart.
 """
 import argparse
 import os
-import random
 import re
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,6 +52,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 from peers import POSTFIX, Postfix, wait_smtp  # noqa: E402  (path set just above)
+sys.path.insert(0, str(ROOT / "tools" / "bench" / "pop3"))
+from bench_pop3 import free_base, wait_port, wait_unix  # noqa: E402  (shared helpers)
 
 SMTP_SOURCE = shutil.which("smtp-source") or "/usr/sbin/smtp-source"
 DOVECOT = "/usr/sbin/dovecot"
@@ -62,48 +62,6 @@ SENDER = "bench@remote.example"
 START_TIMEOUT_S = 30
 POLL_S = 0.1
 PASSWORD = "bench password 1"
-
-
-def wait_port(port, timeout=START_TIMEOUT_S):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"127.0.0.1:{port} did not answer")
-
-
-def wait_unix(path, timeout=START_TIMEOUT_S):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.connect(str(path))
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"{path} did not answer")
-
-
-def port_free(port):
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_base(offsets):
-    """A base below 32000 such that base + every offset is free on loopback."""
-    for _ in range(200):
-        base = random.randrange(11000, 31000, 10)
-        if all(port_free(base + o) for o in offsets):
-            return base
-    raise RuntimeError("no free port base")
 
 
 def count_new(root, glob):
